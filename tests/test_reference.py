@@ -1,0 +1,52 @@
+"maekd's MAE gives the reference algorithm's numbers for the same weights, images and noise."
+import argparse, warnings
+import pytest, torch
+from ref_mae import RefMAE
+from maekd.mae_model import create_mae, load_mae_checkpoint, save_mae_checkpoint
+
+CFG = dict(img_size=32, patch_size=4, in_chans=3, embed_dim=64, depth=3, num_heads=4,
+           decoder_embed_dim=32, decoder_depth=2, decoder_num_heads=4)
+
+
+@pytest.mark.parametrize('norm_pix', [False, True])
+def test_same_numbers_as_reference(norm_pix):
+    torch.manual_seed(0)
+    ref = RefMAE(**CFG, norm_pix_loss=norm_pix)
+    ours = create_mae('mae_vit_micro_patch4', **CFG, norm_pix_loss=norm_pix)
+    # the reference's own (randomly initialised) weights, in its training-file format, args included
+    ckpt = {'model': ref.state_dict(), 'epoch': 7, 'args': argparse.Namespace(mask_ratio=0.75)}
+    ours.load_state_dict(ref.state_dict(), strict=True)   # identical key names and shapes
+    imgs, noise = torch.randn(4, 3, 32, 32), torch.rand(4, 64)
+    with torch.no_grad():
+        l1, p1, m1 = ref(imgs, 0.75, noise)
+        l2, p2, m2 = ours(imgs, 0.75, noise)
+    assert torch.equal(m1, m2)
+    assert torch.allclose(p1, p2, atol=1e-5), (p1 - p2).abs().max()
+    assert abs(l1.item() - l2.item()) < 1e-5
+
+
+def test_reference_file_format_loads(tmp_path):
+    torch.manual_seed(1)
+    ref = RefMAE(**CFG)
+    path = tmp_path / 'checkpoint-7.pth'
+    torch.save({'model': ref.state_dict(), 'optimizer': {}, 'epoch': 7, 'scaler': {},
+                'args': argparse.Namespace(model='mae_vit_base_patch16', mask_ratio=0.75)}, path)
+    ours = create_mae('mae_vit_micro_patch4', **CFG)
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')                      # a full checkpoint loads without warnings
+        assert load_mae_checkpoint(ours, path) == []
+    imgs, noise = torch.randn(2, 3, 32, 32), torch.rand(2, 64)
+    with torch.no_grad(): assert abs(ref(imgs, 0.75, noise)[0] - ours(imgs, 0.75, noise)[0]) < 1e-5
+
+
+def test_our_pth_loads_into_reference(tmp_path):
+    ours = create_mae('mae_vit_micro_patch4', **CFG)
+    save_mae_checkpoint(ours, tmp_path / 'mae.pth')
+    ref = RefMAE(**CFG)
+    ref.load_state_dict(torch.load(tmp_path / 'mae.pth', weights_only=True)['model'], strict=True)
+
+
+def test_sincos_tables_equal_reference():
+    ref, ours = RefMAE(**CFG), create_mae('mae_vit_micro_patch4', **CFG)
+    assert torch.equal(ref.pos_embed, ours.pos_embed)
+    assert torch.equal(ref.decoder_pos_embed, ours.decoder_pos_embed)
