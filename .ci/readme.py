@@ -13,7 +13,7 @@ def render(nb):
     out = []
     for c in nb['cells']:
         src = ''.join(c['source'])
-        if c['cell_type'] == 'markdown': out.append(src); continue
+        if c['cell_type'] == 'markdown': out.append(src.replace('](images/', '](nbs/images/')); continue
         if '#| hide' in src: continue
         out.append('```python\n' + '\n'.join(l for l in src.splitlines() if not l.startswith('#|')) + '\n```')
         for o in c.get('outputs', []):

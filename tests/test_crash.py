@@ -1,0 +1,40 @@
+"A run killed with SIGKILL in the middle of writing a checkpoint still resumes to the uninterrupted result."
+import subprocess, sys, textwrap
+import pandas as pd
+import torch
+from helpers import run_cli
+
+ARGS = ['pretrain', '--epochs', '3', '--seed', '5', '--quiet', '--img-size', '16', '--bs', '32']
+
+# torch.save is replaced by one that writes half a file and kills the process on its 3rd call: the
+# calls per epoch are last.pth then mae.pth, so the kill lands inside the second epoch's last.pth.
+KILLER = textwrap.dedent('''
+    import os, signal, sys, torch
+    real, calls = torch.save, [0]
+    def dying_save(obj, f, *a, **k):
+        calls[0] += 1
+        if calls[0] == 3:
+            with open(f, 'wb') as fh: fh.write(b'half a checkpoint'); fh.flush(); os.fsync(fh.fileno())
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(obj, f, *a, **k)
+    torch.save = dying_save
+    from maekd.cli import main
+    sys.exit(main(sys.argv[1:]))
+''')
+
+
+def test_kill_during_checkpoint_write(tmp_path):
+    straight = run_cli(*ARGS, '--out', tmp_path / 'straight')
+    assert straight.returncode == 0, straight.stderr
+    out = tmp_path / 'crashed'
+    p = subprocess.run([sys.executable, '-c', KILLER, *ARGS, '--out', str(out)], capture_output=True, text=True)
+    assert p.returncode == -9                                       # killed, mid-write
+    assert any(f.name.startswith('.last.pth.tmp') for f in out.iterdir())   # the half-written file...
+    st = torch.load(out / 'last.pth', weights_only=True)            # ...never replaced the last good checkpoint
+    assert st['epoch'] == 0
+    resumed = run_cli(*ARGS, '--out', out, '--resume')
+    assert resumed.returncode == 0, resumed.stderr
+    assert not any('.tmp' in f.name for f in out.iterdir())
+    a, b = pd.read_csv(tmp_path / 'straight' / 'history.csv'), pd.read_csv(out / 'history.csv')
+    assert b['epoch'].tolist() == [0, 1, 2]
+    assert a['valid_loss'].iloc[-1] == b['valid_loss'].iloc[-1]
