@@ -228,4 +228,5 @@ d = { 'settings': { 'branch': 'main',
                                 'maekd.pretrain.no_decay_params': ('pretrain.html#no_decay_params', 'maekd/pretrain.py'),
                                 'maekd.pretrain.pretrain': ('pretrain.html#pretrain', 'maekd/pretrain.py'),
                                 'maekd.pretrain.show_reconstructions': ('pretrain.html#show_reconstructions', 'maekd/pretrain.py'),
-                                'maekd.pretrain.unnormalize_pred': ('pretrain.html#unnormalize_pred', 'maekd/pretrain.py')}}}
+                                'maekd.pretrain.unnormalize_pred': ('pretrain.html#unnormalize_pred', 'maekd/pretrain.py'),
+                                'maekd.pretrain.visible_weights': ('pretrain.html#visible_weights', 'maekd/pretrain.py')}}}

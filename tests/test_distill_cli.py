@@ -67,3 +67,12 @@ def test_finetune_needs_labels(tmp_path, capsys):
     for p in (tmp_path / 'tmp' / 'a').iterdir(): os.replace(p, loose / p.name)
     code, _, err = run_main(['finetune', '--data', loose, '--out', tmp_path / 'f', *FAST], capsys)
     assert_one_line_error(code, err, 'needs labelled images')
+
+
+def test_distill_method_dmae(runs, tmp_path, capsys):
+    code, out, err = run_main(['distill', '--method', 'dmae', '--teacher', runs / 'mae', '--out', tmp_path / 'dm', *FAST], capsys)
+    assert code == 0, err
+    cfg = json.loads((tmp_path / 'dm' / 'config.json').read_text())
+    assert cfg['stage'] == 'dmae' and cfg['arch'] == 'mae_vit_nano_patch4'
+    code, _, err = run_main(['finetune', '--mae', tmp_path / 'dm', '--out', tmp_path / 'dmft', *FAST], capsys)
+    assert code == 0, err

@@ -100,3 +100,10 @@ def test_folder_with_corrupt_images_trains(tmp_path, capsys):
 def test_unknown_command(capsys):
     code, _, err = run_main(['pretrian'], capsys)
     assert_one_line_error(code, err, "unknown command 'pretrian'")
+
+
+def test_bf16_on_cpu(tmp_path, capsys):
+    code, _, err = run_main(['pretrain', '--out', tmp_path / 'bf', '--epochs', '1', '--precision', 'bf16', *FAST], capsys)
+    assert code == 0, err
+    h = pd.read_csv(tmp_path / 'bf' / 'history.csv')
+    assert h['train_loss'].notna().all() and h['valid_loss'].between(0, 5).all()

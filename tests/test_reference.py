@@ -50,3 +50,17 @@ def test_sincos_tables_equal_reference():
     ref, ours = RefMAE(**CFG), create_mae('mae_vit_micro_patch4', **CFG)
     assert torch.equal(ref.pos_embed, ours.pos_embed)
     assert torch.equal(ref.decoder_pos_embed, ours.decoder_pos_embed)
+
+
+def test_timm_mae_encoder_weights_load():
+    "timm's `vit_*.mae` weights are a VisionTransformer without head: same encoder keys, no decoder."
+    from functools import partial
+    from timm.models.vision_transformer import VisionTransformer
+    enc = VisionTransformer(img_size=32, patch_size=4, in_chans=3, num_classes=0, global_pool='', embed_dim=64, depth=3,
+                            num_heads=4, qkv_bias=True, norm_layer=partial(torch.nn.LayerNorm, eps=1e-6))
+    ours = create_mae('mae_vit_micro_patch4', **CFG)
+    with pytest.warns(UserWarning, match='no decoder') as w:
+        missing = load_mae_checkpoint(ours, enc.state_dict())
+    assert len(w) == 1 and all(k.startswith(('mask_token', 'decoder_')) for k in missing)
+    x = torch.randn(2, 3, 32, 32)
+    with torch.no_grad(): assert torch.allclose(ours.forward_features(x), enc.forward_features(x), atol=1e-5)
