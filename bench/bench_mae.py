@@ -1,8 +1,8 @@
 """Train-step throughput of maekd's MaskedAutoencoder against a plain PyTorch MAE (bench/ref_mae.py).
 
 Same config (ViT-Tiny-like encoder, 32x32 images, 4x4 patches, batch 64, CPU), same weights, forward +
-backward + AdamW step. Runs are interleaved (maekd, plain, maekd, plain, ...) so that drift on the
-machine hits both; the script prints each pair's ratio and the median.
+backward + AdamW step. Runs are interleaved, the order alternating each round (maekd then plain, plain then
+maekd, ...), so that drift on the machine hits both; the script prints each pair's ratio and the median.
 
     python bench/bench_mae.py [--rounds 7] [--steps 10]
 """
@@ -35,8 +35,8 @@ def main(rounds=7, steps=10, bs=64):
     print(f'torch {torch.__version__}, {torch.get_num_threads()} threads, batch {bs}, {steps} steps per run')
     ratios = []
     for r in range(rounds):
-        t_ours = step_time(ours, opts[0], imgs, steps)
-        t_ref = step_time(ref, opts[1], imgs, steps)
+        if r % 2: t_ref, t_ours = step_time(ref, opts[1], imgs, steps), step_time(ours, opts[0], imgs, steps)
+        else: t_ours, t_ref = step_time(ours, opts[0], imgs, steps), step_time(ref, opts[1], imgs, steps)
         ratios.append(t_ref / t_ours)
         print(f'round {r}: maekd {bs/t_ours:7.1f} img/s   plain {bs/t_ref:7.1f} img/s   ratio {ratios[-1]:.3f}')
     print(f'median throughput ratio maekd / plain PyTorch: {statistics.median(ratios):.3f} (target >= 1.0)')

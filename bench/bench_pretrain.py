@@ -42,14 +42,18 @@ def main(rounds=5, arch='mae_vit_micro_patch4', bs=64):
     print(f'{arch}, batch {bs}, {len(dls.train)} train + {len(dls.valid)} valid batches, {torch.get_num_threads()} threads')
     ratios = []
     for r in range(rounds):
-        learn.model.load_state_dict(init); learn.opt = None
-        t = time.perf_counter()
-        with learn.no_bar(), learn.no_logging(): learn.fit(1, cbs=mae_schedule(learn.lr))
-        t_learn = time.perf_counter() - t
-        learn.model.load_state_dict(init)
-        t = time.perf_counter()
-        bare_epoch(learn.model, dls, learn.lr, len(dls.train))
-        t_bare = time.perf_counter() - t
+        def run_learner():
+            learn.model.load_state_dict(init); learn.opt = None
+            t = time.perf_counter()
+            with learn.no_bar(), learn.no_logging(): learn.fit(1, cbs=mae_schedule(learn.lr))
+            return time.perf_counter() - t
+        def run_bare():
+            learn.model.load_state_dict(init)
+            t = time.perf_counter()
+            bare_epoch(learn.model, dls, learn.lr, len(dls.train))
+            return time.perf_counter() - t
+        if r % 2: t_bare, t_learn = run_bare(), run_learner()     # alternate the order each round
+        else: t_learn, t_bare = run_learner(), run_bare()
         ratios.append(t_learn / t_bare)
         print(f'round {r}: Learner {t_learn:6.2f}s   bare loop {t_bare:6.2f}s   ratio {ratios[-1]:.3f}')
     print(f'median epoch-time ratio Learner / bare PyTorch: {statistics.median(ratios):.3f} (target <= 1.05)')
