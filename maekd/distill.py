@@ -95,7 +95,6 @@ def create_student(name:str, num_classes:int, in_chans:int=3, img_size:int=32) -
         close = difflib.get_close_matches(name, list(student_presets) + names, n=3, cutoff=0.6)
         hint = f'did you mean {", ".join(close)}?' if close else 'see timm.list_models()'
         raise ValueError(f'unknown student {name!r}: {hint} (built-in: {", ".join(student_presets)})')
-    kw = dict(img_size=img_size) if 'img_size' in timm.models.get_pretrained_cfg(name).to_dict().get('input_size', ()) else {}
     return timm.create_model(name, pretrained=False, num_classes=num_classes, in_chans=in_chans)
 
 # %% ../nbs/04_distill.ipynb #f18c72a4
