@@ -100,14 +100,19 @@ def load_images(data:str='digits', # 'digits' or a folder of images
     return load_digits_images(img_size) if str(data) == 'digits' else load_folder_images(data, img_size)
 
 # %% ../nbs/01a_data.ipynb #8271bf2f
-def split_idxs(ims:ImageSet, valid_pct:float=0.2, seed:int=0):
-    "(train, valid) index tensors: the data's own split, or a seeded random one."
+def _carve(idxs:torch.Tensor, pct:float, seed:int):
+    "A seeded split of `idxs` into (the rest, a `pct` part)."
+    perm = idxs[torch.randperm(len(idxs), generator=torch.Generator().manual_seed(seed))]
+    n = int(round(len(idxs) * pct))
+    return perm[n:].sort().values, perm[:n].sort().values
+
+def split_idxs(ims:ImageSet, valid_pct:float=0.2, seed:int=0, tune:bool=False):
+    "(train, valid) index tensors: the data's own split or a seeded one; with `tune`, valid is carved from train."
     if ims.valid_idx is not None:
         is_valid = torch.zeros(len(ims), dtype=torch.bool); is_valid[ims.valid_idx] = True
-        return torch.nonzero(~is_valid)[:, 0], ims.valid_idx
-    perm = torch.randperm(len(ims), generator=torch.Generator().manual_seed(seed))
-    n_valid = int(round(len(ims) * valid_pct))
-    return perm[n_valid:].sort().values, perm[:n_valid].sort().values
+        tr, va = torch.nonzero(~is_valid)[:, 0], ims.valid_idx
+    else: tr, va = _carve(torch.arange(len(ims)), valid_pct, seed)
+    return _carve(tr, valid_pct, seed + 1) if tune else (tr, va)
 
 def label_subset(ims:ImageSet, idxs:torch.Tensor, frac:float, seed:int=0) -> torch.Tensor:
     "A class-balanced `frac` of `idxs` (at least one image per class)."
@@ -180,7 +185,8 @@ def image_dls(ims:ImageSet, # Images to load
     kw = dict(num_workers=0, device=device)
     train = DataLoader(ds(train_idx, labels), bs=min(bs, len(train_idx)), shuffle=True, drop_last=True,
                        after_batch=BatchAug(*stats, scale=scale, flip=flip), **kw)
-    valid = DataLoader(ds(valid_idx, ims.labelled), bs=bs, shuffle=False, after_batch=BatchAug(*stats, scale=None), **kw)
+    valid_lab = len(ims.classes) > 0 and bool((ims.y[valid_idx] >= 0).all())
+    valid = DataLoader(ds(valid_idx, valid_lab), bs=bs, shuffle=False, after_batch=BatchAug(*stats, scale=None), **kw)
     dls = DataLoaders(train, valid, device=device)
     dls.stats, dls.n_chans, dls.classes, dls.n_inp = stats, ims.n_chans, ims.classes, 1
     return dls

@@ -6,7 +6,7 @@ Docs: https://maekd.github.io/maekd/distill.html.md"""
 
 # %% ../nbs/04_distill.ipynb #f5e5563b
 from __future__ import annotations
-import difflib, hashlib, json, math, warnings
+import dataclasses, difflib, hashlib, json, math, warnings
 from functools import partial
 from pathlib import Path
 import numpy as np
@@ -25,7 +25,7 @@ from .masking import check_mask_ratio, random_masking
 from .mae_model import (MaskedAutoencoder, read_state_dict, resize_pos_embed, atomic_write, create_mae,
                              mae_from_checkpoint, mae_presets, save_mae_checkpoint)
 from .data import load_images, split_idxs, label_subset, image_dls, BatchAug, TensorItems
-from .learner import prepare_out, RunCheckpoint, RunHistory, set_precision, load_run_state, write_json, fit_quietly
+from .learner import prepare_out, RunCheckpoint, RunHistory, set_precision, load_run_state, write_json, fit_quietly, StepBudget, epochs_for
 from .pretrain import mae_schedule, no_decay_params, MAECallback, mae_loss, _check_positive
 from .kd_loss import soft_target, hard_target, feature_l1, kd_blend, kd_losses
 
@@ -448,11 +448,16 @@ def _classifier_export(spec, fname):
     def _inner(learn, out): save_classifier(student_of(learn.model), out/fname, spec)
     return _inner
 
-def _run_stage(learn, out, epochs, start, state, export, warmup_pct, quiet):
-    "Fit with warmup + cosine, checkpoints, history; resume from `state`."
+def _run_stage(learn, out, epochs, start, state, export, warmup_pct, quiet, steps=None):
+    "Fit with warmup + cosine, checkpoints, history; resume from `state`; exactly `steps` optimizer steps if given."
     cbs = [mae_schedule(learn.lr, warmup_pct), RunCheckpoint(out, export, state), RunHistory(out, start)]
+    if steps: epochs = epochs_for(steps, len(learn.dls.train)); cbs.append(StepBudget(steps))
     fit_quietly(learn, quiet, epochs, start_epoch=start, cbs=cbs)
     return learn
+
+def _steps(steps, epochs, dls):
+    "Optimizer steps a stage will take."
+    return steps or epochs * len(dls.train)
 
 def _need_labels(ims, what):
     if not ims.labelled: raise ValueError(f'{what} needs labelled images: use class folders (root/<class>/...) or "digits"')
@@ -466,9 +471,10 @@ def finetune(mae:str|None=None, # Pretraining folder or MAE checkpoint (None: tr
              student:str|None=None, # Train this student on the labels instead of a ViT teacher
              img_size:int=32, # Image side in pixels
              epochs:int=60, # Number of epochs
+             steps:int|None=None, # Train exactly this many optimizer steps instead (overrides `epochs`)
              bs:int=32, # Batch size
              lr:float=2e-3, # Base learning rate (the run uses lr x bs / 256)
-             layer_decay:float=0.75, # Layer-wise learning-rate decay (ViT teachers)
+             layer_decay:float=0.75, # Layer-wise learning-rate decay (pretrained ViT teachers only)
              drop_path:float=0.1, # Drop-path rate (ViT teachers)
              label_smoothing:float=0.1, # Label smoothing
              linear_probe:bool=False, # Train only a BatchNorm + linear head on the frozen encoder
@@ -477,6 +483,7 @@ def finetune(mae:str|None=None, # Pretraining folder or MAE checkpoint (None: tr
              precision:str='fp32', # fp32, fp16 (CUDA) or bf16
              seed:int=42, # Random seed
              valid_pct:float=0.2, # Held-out fraction (when the data has no val/ folder)
+             tune:bool=False, # Validate on a part carved from the training images, not on the held-out ones
              resume:bool=False, # Continue the run in `out`
              force:bool=False, # Overwrite a non-empty `out`
              quiet:bool=False, # No progress bar and epoch table
@@ -504,22 +511,28 @@ def finetune(mae:str|None=None, # Pretraining folder or MAE checkpoint (None: tr
     out = prepare_out(out, resume, force)
     state = load_run_state(out) if resume else None
     set_seed(seed)
-    tr, va = split_idxs(ims, valid_pct, seed)
+    tr, va = split_idxs(ims, valid_pct, seed, tune)
     lab = label_subset(ims, tr, label_frac, seed)
     dls = image_dls(ims, lab, va, bs=bs, labels=True, scale=(crop_scale, 1.), stats=stats, device=device)
     spec.update(classes=ims.classes, stats=dls.stats)
-    learn = classifier_learner(dls, model, lr * dls.train.bs / 256, layer_decay if spec['builder'] == 'vit' else None,
+    layer_decay = layer_decay if mae and not student else None     # decay is for pretrained layers, not random ones
+    learn = classifier_learner(dls, model, lr * dls.train.bs / 256, layer_decay,
                                label_smoothing=label_smoothing)
     set_precision(learn, precision)
     if not rank_distrib():
         write_json(dict(stage='finetune', mae=str(mae) if mae else None, data=str(data), label_frac=label_frac, n_labelled=len(lab),
-                        n_valid=len(va), arch=arch, student=student, epochs=epochs, bs=bs, lr=lr, layer_decay=layer_decay,
+                        n_images=len(lab), n_valid=len(va), tune=tune, steps=_steps(steps, epochs, dls), arch=arch, student=student, epochs=epochs, bs=bs, lr=lr, layer_decay=layer_decay,
                         linear_probe=linear_probe, seed=seed, spec=spec), out/'config.json')
     fname = 'student.safetensors' if student else 'teacher.safetensors'
     return _run_stage(learn, out, epochs, 0 if state is None else state['epoch'] + 1, state,
-                      _classifier_export(spec, fname), warmup_pct, quiet)
+                      _classifier_export(spec, fname), warmup_pct, quiet, steps)
 
 # %% ../nbs/04_distill.ipynb #087263b9
+def _keep_labels(ims, idxs):
+    "`ims` with the labels of `idxs` only (the others -1: unlabelled)."
+    y = torch.full_like(ims.y, -1); y[idxs] = ims.y[idxs]
+    return dataclasses.replace(ims, y=y)
+
 def _cached_dls(dls, ims, tr, teacher, out, views, topk, device, force):
     "Replace the training loader by one that reads teacher outputs from a (saved) cache."
     path = Path(out)/'teacher_cache.safetensors'
@@ -545,6 +558,7 @@ def distill(teacher:str='runs/teacher', # Teacher: a finetune output folder or i
             alpha:float=0.5, # Weight of the KD term when labels are used (1 = KD only)
             T:float=4., # Softmax temperature of soft targets
             use_labels:bool=False, # Blend in the training labels (default: distill on unlabelled images)
+            label_frac:float=1., # Fraction of the training labels that `use_labels` blends in (the rest count as unlabelled)
             teacher_mask:float=0., # Fraction of the teacher's tokens to hide (MaskedKD)
             keep_by:str='random', # Tokens the masked teacher keeps: random or attention (ViT students)
             cache:bool=False, # Precompute the teacher on fixed views (FKD) instead of running it every batch
@@ -552,6 +566,7 @@ def distill(teacher:str='runs/teacher', # Teacher: a finetune output folder or i
             cache_topk:int|None=None, # Store only the top-k teacher logits
             img_size:int=32, # Image side in pixels
             epochs:int=40, # Number of epochs
+            steps:int|None=None, # Train exactly this many optimizer steps instead (overrides `epochs`)
             bs:int=64, # Batch size
             lr:float=8e-3, # Base learning rate (the run uses lr x bs / 256)
             crop_scale:float=0.35, # Smallest random-resized-crop scale
@@ -559,6 +574,7 @@ def distill(teacher:str='runs/teacher', # Teacher: a finetune output folder or i
             precision:str='fp32', # fp32, fp16 (CUDA) or bf16
             seed:int=42, # Random seed
             valid_pct:float=0.2, # Held-out fraction (when the data has no val/ folder)
+            tune:bool=False, # Validate on a part carved from the training images, not on the held-out ones
             resume:bool=False, # Continue the run in `out`
             force:bool=False, # Overwrite a non-empty `out`
             quiet:bool=False, # No progress bar and epoch table
@@ -581,8 +597,9 @@ def distill(teacher:str='runs/teacher', # Teacher: a finetune output folder or i
     out = prepare_out(out, resume, force)
     state = load_run_state(out) if resume else None
     set_seed(seed)
-    tr, va = split_idxs(ims, valid_pct, seed)
-    dls = image_dls(ims, tr, va, bs=bs, labels=use_labels, scale=(crop_scale, 1.), stats=t_spec['stats'], device=device)
+    tr, va = split_idxs(ims, valid_pct, seed, tune)
+    lab = label_subset(ims, tr, label_frac, seed) if use_labels else tr[:0]
+    dls = image_dls(_keep_labels(ims, torch.cat([lab, va])), tr, va, bs=bs, labels=use_labels, scale=(crop_scale, 1.), stats=t_spec['stats'], device=device)
     if cache: dls = _cached_dls(dls, ims, tr, t_model, out, cache_views, cache_topk, device, force)
     learn = distill_learner(dls, s_model, t_model, method, alpha, T, teacher_keep=1 - teacher_mask, keep_by=keep_by,
                             cached=cache, lr=lr * dls.train.bs / 256)
@@ -593,10 +610,11 @@ def distill(teacher:str='runs/teacher', # Teacher: a finetune output folder or i
     if not rank_distrib():
         write_json(dict(stage='distill', teacher=str(teacher), student=student, data=str(data), method=method, alpha=alpha, T=T,
                         use_labels=use_labels, teacher_mask=teacher_mask, keep_by=keep_by, teacher_flops_saved=saved,
-                        cache=cache, cache_views=cache_views, epochs=epochs, bs=bs, lr=lr, seed=seed, spec=spec), out/'config.json')
+                        cache=cache, cache_views=cache_views, epochs=epochs, n_images=len(tr), n_labelled=len(lab), label_frac=label_frac if use_labels else 0,
+                        n_valid=len(va), tune=tune, steps=_steps(steps, epochs, dls), bs=bs, lr=lr, seed=seed, spec=spec), out/'config.json')
     if saved and not quiet: print(f'masked teacher: {teacher_mask:.0%} of tokens hidden, {saved:.1%} of its FLOPs saved')
     return _run_stage(learn, out, epochs, 0 if state is None else state['epoch'] + 1, state,
-                      _classifier_export(spec, 'student.safetensors'), warmup_pct, quiet)
+                      _classifier_export(spec, 'student.safetensors'), warmup_pct, quiet, steps)
 
 # %% ../nbs/04_distill.ipynb #116f6757
 def dmae(teacher:str='runs/mae', # The MAE teacher: a pretraining folder or its mae.safetensors

@@ -14,10 +14,11 @@ import torch, torch.nn as nn
 from safetensors.torch import save_file
 from .distill import count_flops, load_classifier, student_of
 from .mae_model import atomic_write
+from .data import BatchAug
 
 # %% auto #0
 __all__ = ['predict', 'accuracy_stats', 'count_params', 'safetensors_size', 'latency', 'throughput', 'export_onnx',
-           'onnx_predict', 'onnx_latency', 'quantize_int8', 'measure', 'plot_pareto', 'report_markdown',
+           'onnx_predict', 'onnx_latency', 'quantize_int8', 'measure', 'plot_pareto', 'report_markdown', 'own_inputs',
            'compression_report']
 
 # %% ../nbs/05_evaluate.ipynb #8c167833
@@ -29,12 +30,11 @@ def predict(model:nn.Module, x:torch.Tensor, bs:int=256) -> torch.Tensor:
     return torch.cat([model(x[i:i+bs].to(dev)).float().cpu() for i in range(0, len(x), bs)])
 
 def accuracy_stats(logits:torch.Tensor, y:torch.Tensor|None=None, teacher_logits:torch.Tensor|None=None) -> dict:
-    "Top-1 and top-5 accuracy against labels `y`, top-1 agreement with `teacher_logits` (each when given)."
+    "Top-1 and top-5 accuracy against labels `y` (top-5 only with more than 5 classes), agreement with `teacher_logits`."
     res, top1 = {}, logits.argmax(-1)
     if y is not None:
         res['top1'] = (top1 == y).float().mean().item()
-        k = min(5, logits.shape[-1])
-        res['top5'] = (logits.topk(k, -1).indices == y[:, None]).any(-1).float().mean().item()
+        if logits.shape[-1] > 5: res['top5'] = (logits.topk(5, -1).indices == y[:, None]).any(-1).float().mean().item()
     if teacher_logits is not None: res['agreement'] = (top1 == teacher_logits.argmax(-1)).float().mean().item()
     return res
 
@@ -205,23 +205,32 @@ def report_markdown(df:pd.DataFrame, links:dict|None=None, notes:str='') -> str:
     return head + ''.join('| ' + ' | '.join(str(v) for v in r) + ' |\n' for r in t.itertuples(index=False)) + notes
 
 # %% ../nbs/05_evaluate.ipynb #800e145f
+def own_inputs(x:torch.Tensor, spec:dict|None) -> torch.Tensor:
+    "uint8 images `x` normalised with the statistics in a classifier's `spec`; float `x` as it is."
+    if x.dtype != torch.uint8: return x
+    if spec is None: raise ValueError('uint8 images need maekd checkpoints, which carry their normalisation statistics')
+    return BatchAug(*spec['stats'], scale=None).normalize(x)
+
 def compression_report(models:dict, # name -> model (or a maekd checkpoint path / run folder)
-                       x:torch.Tensor, # Normalised validation images
+                       x:torch.Tensor, # Held-out images: uint8 (each model normalises them with its own statistics) or normalised
                        y:torch.Tensor|None=None, # Their labels
                        teacher:str='teacher', # Name of the reference teacher (agreement; ratios)
                        out=None, # Folder for report.{md,csv,json}, pareto.png and ONNX files
                        links:dict|None=None, # name -> relative link for report.md
                        onnx:bool|list=True, # Export ONNX + int8 for every model (True) or for these names
                        notes:str='', # Markdown appended under the table
+                       calib:torch.Tensor|None=None, # Training images (like `x`) to calibrate int8 on
                        **kwargs, # Passed to `measure`
                       ) -> pd.DataFrame:
     "Measure every model and write the compression report."
-    models = {k: load_classifier(v)[0] if isinstance(v, (str, Path)) else v for k, v in models.items()}
-    t_logits = predict(models[teacher], x) if teacher in models else None
+    loaded = {k: load_classifier(v) if isinstance(v, (str, Path)) else (v, None) for k, v in models.items()}
+    models, xs = {k: m for k, (m, _) in loaded.items()}, {k: own_inputs(x, s) for k, (_, s) in loaded.items()}
+    t_logits = predict(models[teacher], xs[teacher]) if teacher in models else None
     if out is not None: Path(out).mkdir(parents=True, exist_ok=True)
     onnx_dir = Path(out)/'onnx' if (out is not None and onnx) else None
     want = lambda n: onnx is True or (not isinstance(onnx, bool) and n in onnx)
-    rows = [measure(m, x, y, t_logits, onnx_dir if want(name) else None, name, **kwargs) for name, m in models.items()]
+    rows = [measure(m, xs[n], y, t_logits, onnx_dir if want(n) else None, n,
+                    calib=None if calib is None else own_inputs(calib, loaded[n][1]), **kwargs) for n, m in models.items()]
     df = pd.DataFrame(rows)
     if out is not None:
         out = Path(out)

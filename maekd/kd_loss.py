@@ -33,9 +33,10 @@ def feature_l1(pred=None, teacher_pred=None, target=None, fm_s=None, fm_t=None, 
 # %% ../nbs/03_kd_loss.ipynb #5565d378
 def kd_blend(pred, teacher_pred, target=None, fm_s=None, fm_t=None, kd=soft_target, alpha:float=0.5,
              feature_weight:float=0., **kw):
-    "`(1-alpha)*CE(pred, target) + alpha*kd(...)` with labels, `kd(...)` alone without; plus a feature term."
+    "`(1-alpha)*CE(pred, target) + alpha*kd(...)` with labels (-1: none), `kd(...)` alone without; plus a feature term."
     loss = kd(pred, teacher_pred, **kw)
-    if target is not None: loss = (1 - alpha) * F.cross_entropy(pred.float(), target) + alpha * loss
+    if target is not None and (target >= 0).any():
+        loss = (1 - alpha) * F.cross_entropy(pred.float(), target, ignore_index=-1) + alpha * loss
     if feature_weight and fm_s is not None: loss = loss + feature_weight * feature_l1(fm_s=fm_s, fm_t=fm_t)
     return loss
 

@@ -6,13 +6,13 @@ Docs: https://maekd.github.io/maekd/learner.html.md"""
 
 # %% ../nbs/01b_learner.ipynb #573cb550
 from __future__ import annotations
-import functools, json, random, shutil, sys, os
+import functools, json, math, random, shutil, sys, os
 from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
 from fastcore.basics import store_attr
-from fastai.callback.core import Callback
+from fastai.callback.core import Callback, CancelTrainException
 from fastai.callback.progress import CSVLogger
 from fastai.callback.fp16 import MixedPrecision
 from fastai.torch_core import rank_distrib, set_seed
@@ -20,7 +20,8 @@ from .mae_model import atomic_write
 
 # %% auto #0
 __all__ = ['prepare_out', 'get_rng_state', 'set_rng_state', 'load_run_state', 'RunCheckpoint', 'plot_history', 'RunHistory',
-           'CPUMixedPrecision', 'set_precision', 'distrib_context', 'fit_quietly', 'cli_errors', 'write_json']
+           'CPUMixedPrecision', 'set_precision', 'epochs_for', 'StepBudget', 'distrib_context', 'fit_quietly',
+           'cli_errors', 'write_json']
 
 # %% ../nbs/01b_learner.ipynb #b1104947
 def prepare_out(out, # Output folder
@@ -150,6 +151,21 @@ def set_precision(learn, precision:str='fp32'):
     if precision == 'fp16': learn.to_fp16()
     elif precision == 'bf16': learn.to_bf16() if cuda else learn.add_cb(CPUMixedPrecision())
     return learn
+
+# %% ../nbs/01b_learner.ipynb #479016e7
+def epochs_for(steps:int, n_batches:int) -> int:
+    "Epochs of `n_batches` batches needed for `steps` optimizer steps."
+    return max(1, math.ceil(steps / n_batches))
+
+class StepBudget(Callback):
+    "Stop training after exactly `steps` optimizer steps; schedules follow the step count."
+    order, run_valid = 51, False   # after the Recorder (50) has logged the batch, before ParamScheduler (60) reads `pct_train`
+    def __init__(self, steps:int): store_attr()
+    def step(self): return self.epoch * self.n_iter + self.iter
+    def before_batch(self): self.learn.pct_train = min(self.step() / self.steps, 1.)
+    def after_batch(self):
+        if self.step() + 1 >= self.steps: raise CancelTrainException
+    def after_cancel_train(self): self.learn.recorder.cancel_train = False   # keep the cut epoch's training loss
 
 # %% ../nbs/01b_learner.ipynb #5adc37aa
 import contextlib
