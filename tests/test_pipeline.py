@@ -4,19 +4,22 @@ import pandas as pd
 import pytest
 from helpers import run_main, make_folder, assert_one_line_error
 
-STAGES = ['mae', 'teacher', 'teacher_scratch', 'student_kd', 'student_kd_scratch_teacher', 'student_scratch', 'student_all_labels']
+STAGES = ['mae', 'teacher', 'teacher_scratch', 'student_kd', 'student_kd_labels', 'student_kd_scratch_teacher',
+          'student_scratch', 'student_all_labels']
 
 
-def check_report(out, n_valid):
+def check_report(out, n_valid, seed=42):
     rows = json.loads((out / 'report.json').read_text())
     assert [r['model'] for r in rows] == STAGES[1:]
     for r in rows:
-        assert {'model', 'top1', 'params', 'flops', 'size_mb', 'latency_ms'} <= set(r)
+        assert {'model', 'top1', 'top1_std', 'seeds', 'params', 'flops', 'size_mb', 'latency_ms',
+                'images_seen', 'labels_used', 'steps', 'train_s'} <= set(r)
         assert 0 <= r['top1'] <= 1 and r['params'] > 0 and r['flops'] > 0 and r['latency_ms'] > 0
     assert (out / 'pareto.png').stat().st_size > 10_000
     md = (out / 'report.md').read_text()
-    assert all(f'[{s}]({s}/)' in md for s in STAGES[1:]) and f'({n_valid} held-out images)' in md
-    for s in STAGES: assert (out / s / 'history.csv').is_file() and (out / s / 'loss.png').is_file()
+    assert all(f'[{s}](seed{seed}/{s}/)' in md for s in STAGES[1:]) and f'{n_valid} held-out images per seed' in md
+    assert any(l.startswith('verdict: distillation') for l in md.splitlines())
+    for s in STAGES: assert (out / f'seed{seed}' / s / 'history.csv').is_file() and (out / f'seed{seed}' / s / 'loss.png').is_file()
     kd = next(r for r in rows if r['model'] == 'student_kd')
     assert kd['onnx_max_diff'] <= 1e-4 and kd['int8_mb'] < kd['onnx_mb']
     return rows
@@ -40,7 +43,8 @@ def test_quick_run_on_a_folder(tmp_path, capsys):
     code, out, err = run_main(['run', '--preset', 'quick', '--data', data, '--img-size', '16', '--out', tmp_path / 'r', '--quiet'], capsys)
     assert code == 0, err
     check_report(tmp_path / 'r', 12)
-    assert json.loads((tmp_path / 'r' / 'teacher' / 'config.json').read_text())['spec']['classes'] == ['cat', 'dog', 'owl']
+    assert json.loads((tmp_path / 'r' / 'seed42' / 'teacher' / 'config.json').read_text())['spec']['classes'] == ['cat', 'dog', 'owl']
+    assert 'top5' not in json.loads((tmp_path / 'r' / 'report.json').read_text())[0]     # 3 classes: top-5 is meaningless
 
 
 def test_run_refuses_unlabelled_and_non_empty(tmp_path, capsys):
@@ -53,3 +57,67 @@ def test_run_refuses_unlabelled_and_non_empty(tmp_path, capsys):
     (tmp_path / 'full').mkdir(); (tmp_path / 'full' / 'x').write_text('x')
     code, _, err = run_main(['run', '--out', tmp_path / 'full'], capsys)
     assert_one_line_error(code, err, 'not empty')
+
+
+def test_equal_budgets_and_tuning_off_the_heldout_images(tmp_path, capsys):
+    "Rows of one architecture take the same steps; tuning runs and int8 calibration never read held-out images."
+    import torch
+    from maekd import evaluate, pipeline
+    from maekd.data import load_images, split_idxs
+    seen = []
+    real = evaluate.quantize_int8
+    def spy(onnx_path, out_path, calib): seen.append(calib.clone()); return real(onnx_path, out_path, calib)
+    evaluate.quantize_int8 = spy
+    try: code, out, err = run_main(['run', '--preset', 'quick', '--tune', '--out', tmp_path / 't', '--quiet'], capsys)
+    finally: evaluate.quantize_int8 = real
+    assert code == 0, err
+    rows = pd.read_csv(tmp_path / 't' / 'seed42' / 'report.csv').set_index('model')
+    vit, cnn = ['teacher', 'teacher_scratch'], [n for n in rows.index if n.startswith('student')]
+    assert rows.loc[vit, 'steps'].nunique() == 1 and rows.loc[cnn, 'steps'].nunique() == 1
+    tuned = json.loads((tmp_path / 't' / 'tune.json').read_text())
+    assert set(tuned) == set(STAGES[1:]) and all(len(t['accuracy']) == 3 for t in tuned.values())
+    ims = load_images('digits', 32)
+    tr, va = split_idxs(ims, 0.2, 42)
+    for cfg in (tmp_path / 't' / 'tune').glob('*/*/config.json'):
+        c = json.loads(cfg.read_text())
+        assert c['tune'] and c['n_valid'] == len(split_idxs(ims, 0.2, 42, tune=True)[1])
+    held = {bytes(x.numpy()) for x in ims.x[va]}
+    train = {bytes(x.numpy()) for x in ims.x[tr]}
+    assert seen, 'int8 was not calibrated'
+    stats = json.loads((tmp_path / 't' / 'seed42' / 'student_kd' / 'config.json').read_text())['spec']['stats']
+    calib = (seen[0] * torch.tensor(stats[1])[:, None, None] + torch.tensor(stats[0])[:, None, None]) * 255
+    calib = calib.round().clamp(0, 255).to(torch.uint8)
+    assert all(bytes(x.numpy()) in train for x in calib)             # calibration images come from training
+    assert sum(bytes(x.numpy()) in held - train for x in calib) == 0
+
+
+def test_verdict_follows_report_json(tmp_path, capsys):
+    "The verdict lines in report.md agree with the numbers in report.json."
+    code, out, err = run_main(['run', '--preset', 'quick', '--seeds', '2', '--out', tmp_path / 's', '--quiet'], capsys)
+    assert code == 0, err
+    rows = {r['model']: r for r in json.loads((tmp_path / 's' / 'report.json').read_text())}
+    assert all(r['seeds'] == 2 for r in rows.values())
+    per = pd.concat([pd.read_csv(tmp_path / 's' / f'seed{s}' / 'report.csv') for s in (42, 43)])
+    d = (per[per.model == 'student_kd'].top1.values - per[per.model == 'student_scratch'].top1.values) * 100
+    line = next(l for l in (tmp_path / 's' / 'report.md').read_text().splitlines() if l.startswith('verdict: distillation'))
+    if abs(d.mean()) <= d.std(ddof=1): assert 'no difference beyond' in line, line
+    elif d.mean() > 0: assert 'paid' in line and 'did not' not in line, line
+    else: assert 'did not pay' in line, line
+    assert abs(rows['student_kd']['top1'] - per[per.model == 'student_kd'].top1.mean()) < 1e-9
+
+
+def test_resume_after_a_kill_before_the_first_checkpoint(tmp_path, capsys):
+    "A stage killed before it wrote last.pth (config.json and history.csv only) starts again under --resume, same result."
+    out = tmp_path / 'k'
+    code, _, err = run_main(['run', '--preset', 'quick', '--out', out, '--quiet'], capsys)
+    assert code == 0, err
+    before = json.loads((out / 'report.json').read_text())
+    kd = out / 'seed42' / 'student_kd'
+    for f in kd.iterdir():
+        if f.name not in ('config.json', 'history.csv'): f.unlink()
+    code, _, err = run_main(['run', '--preset', 'quick', '--out', out, '--resume', '--quiet'], capsys)
+    assert code == 0, err
+    after = json.loads((out / 'report.json').read_text())
+    assert [r['top1'] for r in after] == [r['top1'] for r in before]
+    h = pd.read_csv(kd / 'history.csv')
+    assert h['epoch'].tolist() == list(range(len(h)))          # each epoch once
