@@ -107,6 +107,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
             'maekd.evaluate': { 'maekd.evaluate._Calib': ('evaluate.html#_calib', 'maekd/evaluate.py'),
                                 'maekd.evaluate._Calib.__init__': ('evaluate.html#_calib.__init__', 'maekd/evaluate.py'),
                                 'maekd.evaluate._Calib.get_next': ('evaluate.html#_calib.get_next', 'maekd/evaluate.py'),
+                                'maekd.evaluate._spread': ('evaluate.html#_spread', 'maekd/evaluate.py'),
                                 'maekd.evaluate.accuracy_stats': ('evaluate.html#accuracy_stats', 'maekd/evaluate.py'),
                                 'maekd.evaluate.compression_report': ('evaluate.html#compression_report', 'maekd/evaluate.py'),
                                 'maekd.evaluate.count_params': ('evaluate.html#count_params', 'maekd/evaluate.py'),

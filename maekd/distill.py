@@ -623,9 +623,20 @@ def dmae(teacher:str='runs/mae', # The MAE teacher: a pretraining folder or its 
          out:str='runs/dmae', # Output folder
          arch:str='mae_vit_nano_patch4', # MAE preset of the student
          feature_weight:float=1., # Weight of the feature loss
-         epochs:int=40, bs:int=64, lr:float=1.5e-3, mask_ratio:float=0.75, img_size:int=32, warmup_pct:float=0.1,
-         precision:str='fp32', seed:int=42, valid_pct:float=0.2, resume:bool=False, force:bool=False, quiet:bool=False,
-         device:str|None=None) -> Learner:
+         epochs:int=40, # Number of epochs
+         bs:int=64, # Batch size
+         lr:float=1.5e-3, # Base learning rate (the run uses lr x bs / 256)
+         mask_ratio:float=0.75, # Fraction of patches hidden from both encoders
+         img_size:int=32, # Image side in pixels
+         warmup_pct:float=0.1, # Fraction of training spent warming up
+         precision:str='fp32', # fp32, fp16 (CUDA) or bf16
+         seed:int=42, # Random seed
+         valid_pct:float=0.2, # Held-out fraction (when the data has no val/ folder)
+         resume:bool=False, # Continue the run in `out`
+         force:bool=False, # Overwrite a non-empty `out`
+         quiet:bool=False, # No progress bar and epoch table
+         device:str|None=None, # Device, e.g. cpu or cuda
+        ) -> Learner:
     "Pretrain an MAE student aligned to an MAE teacher's features on the same visible tokens (DMAE)."
     from maekd.pretrain import mae_learner, _export_mae
     _check_positive(epochs=epochs, bs=bs, lr=lr, img_size=img_size)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_evaluate.ipynb #95aa4480
 from __future__ import annotations
-import importlib.util, json, os, platform, sys, statistics, tempfile, time, warnings
+import importlib.util, json, logging, os, platform, sys, statistics, tempfile, time, warnings
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -119,8 +119,11 @@ def quantize_int8(onnx_path, out_path, calib:torch.Tensor) -> dict:
         pre = f'{d}/pre.onnx'
         quant_pre_process(str(onnx_path), pre, skip_symbolic_shape=True)
         tmp = Path(out_path).with_name(f'.{Path(out_path).name}.tmp')
-        quantize_static(pre, str(tmp), _Calib(calib), quant_format=QuantFormat.QDQ, per_channel=True,
-                        weight_type=QuantType.QInt8, activation_type=QuantType.QUInt8, calibrate_method=CalibrationMethod.MinMax)
+        root = logging.getLogger(); level = root.level
+        root.setLevel(logging.ERROR)             # onnxruntime logs a line per 1-D weight it cannot quantise per channel
+        try: quantize_static(pre, str(tmp), _Calib(calib), quant_format=QuantFormat.QDQ, per_channel=True, weight_type=QuantType.QInt8,
+                             activation_type=QuantType.QUInt8, calibrate_method=CalibrationMethod.MinMax)
+        finally: root.setLevel(level)
         os.replace(tmp, out_path)
     return dict(path=str(out_path), size_bytes=os.path.getsize(out_path))
 
@@ -160,36 +163,44 @@ def measure(model:nn.Module, # A classifier
     return row
 
 # %% ../nbs/05_evaluate.ipynb #1372142c
+def _spread(ys, gap:float) -> list:
+    "Label heights near `ys`, each at least `gap` above the one below (bottom to top)."
+    out, last = {}, -float('inf')
+    for i in sorted(range(len(ys)), key=lambda i: ys[i]): out[i] = last = max(ys[i], last + gap)
+    return [out[i] for i in range(len(ys))]
+
 def plot_pareto(df:pd.DataFrame, path=None, x='latency_ms', y='top1'):
-    "Accuracy against latency, marker area by parameters, each model labelled."
+    "Accuracy (+- its std over seeds, when given) against latency, marker area by parameters, each model labelled."
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     area = 40 + 900 * df['params'] / df['params'].max()
     teach = df['model'].str.startswith('teacher')
     for mask, c, lbl in ((teach, 'tab:red', 'teachers'), (~teach, 'tab:blue', 'students')):
         ax.scatter(df.loc[mask, x], df.loc[mask, y] * 100, s=area[mask], alpha=.55, c=c, label=lbl, edgecolors='k')
-    for _, r in df.iterrows():
-        ax.annotate(f"{r['model']}\n{r['params']/1e3:.0f}K params", (r[x], r[y] * 100), fontsize=7,
-                    xytext=(6, 4), textcoords='offset points')
+    if 'top1_std' in df and y == 'top1':
+        ax.errorbar(df[x], df[y] * 100, yerr=df['top1_std'] * 100, fmt='none', ecolor='k', elinewidth=.8, capsize=2)
+    lo, hi = df[y].min() * 100 - 8, df[y].max() * 100 + 8
+    for (_, r), ly in zip(df.iterrows(), _spread((df[y] * 100).tolist(), (hi - lo) * .075)):
+        ax.annotate(f"{r['model']} ({r['params']/1e3:.0f}K)", (r[x], r[y] * 100), (r[x] * 1.25, ly), fontsize=7, va='center',
+                    arrowprops=dict(arrowstyle='-', lw=.4, color='grey'))
     ax.set_xscale('log'); ax.set_xlabel(f'CPU latency, batch 1, ms (p50, {int(df["threads"].iloc[0])} thread)')
-    lo, hi = df[x].min(), df[x].max()
-    ax.set_xlim(lo / 1.5, hi * 3); ax.set_ylim(df[y].min() * 100 - 8, df[y].max() * 100 + 8)
+    ax.set_xlim(df[x].min() / 1.5, df[x].max() * 6); ax.set_ylim(lo, hi + 4)
     ax.set_ylabel('top-1 accuracy (%)'); ax.grid(alpha=.3)
-    ax.legend(loc='center', fontsize=8, markerscale=0.4, ncol=2)
+    ax.legend(loc='lower center', fontsize=8, markerscale=0.4, ncol=2)
     ax.set_title('accuracy vs latency (marker area: parameters)', fontsize=9)
     fig.tight_layout()
     if path: fig.savefig(path, dpi=120); plt.close(fig)
     return fig
 
 # %% ../nbs/05_evaluate.ipynb #d2a72368
-_md_cols = {'model': 'model', 'top1': 'top-1 %', 'top5': 'top-5 %', 'agreement': 'agree %', 'params': 'params',
+_md_cols = {'model': 'model', 'top1': 'top-1 %', 'top1_std': '+- (seeds)', 'top5': 'top-5 %', 'agreement': 'agree %', 'params': 'params',
             'flops': 'MFLOPs', 'size_mb': 'MB (fp32)', 'latency_ms': 'ms p50', 'latency_p90_ms': 'ms p90',
             'throughput': 'img/s', 'onnx_latency_ms': 'ORT ms', 'int8_mb': 'int8 MB', 'int8_top1': 'int8 top-1 %'}
 
 def report_markdown(df:pd.DataFrame, links:dict|None=None, notes:str='') -> str:
     "The report table as markdown, with percentages, MFLOPs, and links to run folders."
     t = df[[c for c in _md_cols if c in df]].copy()
-    for c in ('top1', 'top5', 'agreement', 'int8_top1'):
+    for c in ('top1', 'top1_std', 'top5', 'agreement', 'int8_top1'):
         if c in t: t[c] = (t[c] * 100).round(1)
     t['flops'] = (t['flops'] / 1e6).round(2)
     for c in ('size_mb', 'int8_mb'):

@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_pipeline.ipynb #136f0688
 from __future__ import annotations
-import json, statistics, time
+import json, time
 from pathlib import Path
 import pandas as pd
 import torch
@@ -155,7 +155,7 @@ def _cost(folder:Path) -> dict:
     up = cfg.get('teacher') or cfg.get('mae')
     src = _cost(Path(up)) if up else dict(images_seen=0, labels_used=0)
     return dict(steps=cfg['steps'], train_s=train_seconds(folder), images_seen=max(cfg['n_images'], src['images_seen']),
-                labels_used=cfg['n_labelled'] + src['labels_used'])
+                labels_used=max(cfg['n_labelled'], src['labels_used']))   # one seed draws the same labelled subset for each row
 
 def seed_report(out:Path, ims, seed:int, p:dict) -> pd.DataFrame:
     "Measure the models of one seed's run in `out` on its held-out images; write `out/report.*`."
@@ -182,7 +182,7 @@ def verdict(per_seed:pd.DataFrame) -> list:
         d = t[a] - t[b]
         m, sd = d.mean(), (d.std() if len(d) > 1 else float('nan'))
         spread = f' +- {sd:.1f}' if len(d) > 1 else ''
-        n = f'{len(d)} seeds' if len(d) > 1 else 'one seed, no spread known: run with --seeds 3'
+        n = f'{len(d)} seeds: ' + ', '.join(f'{v:+.1f}' for v in d) if len(d) > 1 else 'one seed, no spread known: run with --seeds 3'
         if len(d) > 1 and abs(m) <= sd: lines.append(f'verdict: {what}: no difference beyond the seed-to-seed spread: {a} {m:+.1f}{spread} points against {b} ({n})')
         elif m > 0: lines.append(f'verdict: {what} paid: {a} {m:+.1f}{spread} points over {b} ({n})')
         else: lines.append(f'verdict: {what} did not pay on this data: {b} is better than {a} by {-m:.1f}{spread} points ({n})')
@@ -201,6 +201,8 @@ def _mean_std(per_seed:pd.DataFrame) -> pd.DataFrame:
     "One row per model: the mean of every numeric column, `top1_std` and the number of seeds."
     g = per_seed.drop(columns=['seed']).groupby('model', sort=False)
     df = g.mean(numeric_only=True).reset_index()
+    ints = [c for c in df if c in per_seed and pd.api.types.is_integer_dtype(per_seed[c])]
+    df[ints] = df[ints].round().astype(int)                # counts stay counts (params, steps, images, labels)
     df['top1_std'] = g['top1'].std().fillna(0.).values
     df['seeds'] = g.size().values
     return df
@@ -230,4 +232,4 @@ def _notes(df:pd.DataFrame, per_seed:pd.DataFrame) -> str:
             f"were tuned alike on a split of the training images. FLOPs from torch.utils.flop_counter (a multiply-add = 2), "
             f"latency p50 at batch 1 with 1 thread, throughput at batch 64, int8 calibrated on training images.\n\n{cost}\n\n"
             f"student_kd has {t['params'] / kd['params']:.1f}x fewer parameters than teacher and is "
-            f"{t['latency_ms'] / kd['latency_ms']:.1f}x faster at batch-1 CPU latency.\n\n" + '\n'.join(verdict(per_seed)) + '\n')
+            f"{t['latency_ms'] / kd['latency_ms']:.1f}x faster at batch-1 CPU latency.\n\n" + '\n\n'.join(verdict(per_seed)) + '\n')
