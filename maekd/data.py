@@ -4,7 +4,7 @@
 
 # %% ../nbs/01a_data.ipynb #0b8e4b8c
 from __future__ import annotations
-import math, os, random, sys, warnings
+import math, os, random, sys
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
