@@ -496,6 +496,7 @@ def finetune(mae:str|None=None, # Pretraining folder or MAE checkpoint (None: tr
     _need_labels(ims, 'finetune')
     n_cls = len(ims.classes)
     stats = None
+    set_seed(seed)                     # before any weights are drawn: a restarted stage equals an uninterrupted one
     if student: spec = dict(builder=student, kwargs=dict(num_classes=n_cls, in_chans=ims.n_chans, img_size=img_size))
     elif mae:
         mae_model, stats = load_mae_source(mae, arch, img_size, ims.n_chans)
@@ -511,7 +512,6 @@ def finetune(mae:str|None=None, # Pretraining folder or MAE checkpoint (None: tr
     if linear_probe and spec['builder'] == 'vit': model = linear_probe_(model)
     out = prepare_out(out, resume, force)
     state = load_run_state(out) if resume else None
-    set_seed(seed)
     tr, va = split_idxs(ims, valid_pct, seed, tune)
     lab = label_subset(ims, tr, label_frac, seed)
     dls = image_dls(ims, lab, va, bs=bs, labels=True, scale=(crop_scale, 1.), stats=stats, device=device)
@@ -594,10 +594,10 @@ def distill(teacher:str='runs/teacher', # Teacher: a finetune output folder or i
     if ims.classes and len(ims.classes) != n_cls:
         raise ValueError(f'the teacher predicts {n_cls} classes but the data has {len(ims.classes)}: distill on data with the same classes')
     if use_labels: _need_labels(ims, 'use_labels')
+    set_seed(seed)                     # before any weights are drawn: a restarted stage equals an uninterrupted one
     s_model = create_student(student, n_cls, ims.n_chans, img_size)
     out = prepare_out(out, resume, force)
     state = load_run_state(out) if resume else None
-    set_seed(seed)
     tr, va = split_idxs(ims, valid_pct, seed, tune)
     lab = label_subset(ims, tr, label_frac, seed) if use_labels else tr[:0]
     dls = image_dls(_keep_labels(ims, torch.cat([lab, va])), tr, va, bs=bs, labels=use_labels, scale=(crop_scale, 1.), stats=t_spec['stats'], device=device)

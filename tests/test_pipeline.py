@@ -2,6 +2,8 @@
 import json
 import pandas as pd
 import pytest
+import torch
+from safetensors.torch import load_file
 from helpers import run_main, make_folder, assert_one_line_error
 
 STAGES = ['mae', 'teacher', 'teacher_scratch', 'student_kd', 'student_kd_labels', 'student_kd_scratch_teacher',
@@ -107,18 +109,21 @@ def test_verdict_follows_report_json(tmp_path, capsys):
 
 
 def test_resume_after_a_kill_before_the_first_checkpoint(tmp_path, capsys):
-    "A stage killed before it wrote last.pth (config.json and history.csv only) starts again under --resume."
+    "A stage killed before it wrote last.pth (config.json and history.csv only) starts again under --resume, with the same result."
     out = tmp_path / 'k'
     code, _, err = run_main(['run', '--preset', 'quick', '--out', out, '--quiet'], capsys)
     assert code == 0, err
     before = json.loads((out / 'report.json').read_text())
     kd = out / 'seed42' / 'student_kd'
+    weights = load_file(kd / 'student.safetensors')
     for f in kd.iterdir():
         if f.name not in ('config.json', 'history.csv'): f.unlink()
     code, _, err = run_main(['run', '--preset', 'quick', '--out', out, '--resume', '--quiet'], capsys)
     assert code == 0, err
     after = {r['model']: r for r in json.loads((out / 'report.json').read_text())}
-    assert all(after[r['model']]['top1'] == r['top1'] for r in before if r['model'] != 'student_kd')   # finished stages kept
+    assert all(after[r['model']]['top1'] == r['top1'] for r in before)   # finished stages kept, the restarted one equal
+    again = load_file(kd / 'student.safetensors')
+    assert all(torch.equal(weights[k], again[k]) for k in weights)   # the same weights as the uninterrupted run
     assert (kd / 'student.safetensors').is_file() and (kd / 'last.pth').is_file()
     h = pd.read_csv(kd / 'history.csv')
     assert h['epoch'].tolist() == list(range(len(h)))          # each epoch once
