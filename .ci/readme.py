@@ -1,19 +1,28 @@
 """Render nbs/index.ipynb into README.md without Quarto (which cannot be installed offline).
 
 Markdown cells are copied, code cells become python blocks followed by their text output; cells marked
-`#| hide` are left out. `python .ci/readme.py --check` exits 1 when README.md is out of date.
+`#| hide` are left out. A line `<!-- include results/FILE.md -->` in a markdown cell is replaced by that
+file of `nbs/`: the results tables are stored reports of real runs, never pasted by hand.
+`python .ci/readme.py --check` exits 1 when README.md is out of date (or a stored report changed);
+`python .ci/readme.py --store RUN_DIR [SWEEP_DIR]` stores the report (and label curve) of a finished run.
 """
-import json, sys
+import json, re, shutil, sys
 from pathlib import Path
 
 root = Path(__file__).resolve().parents[1]
+INCLUDE = re.compile(r'<!-- include (\S+) -->')
+
+
+def include(md):
+    "Markdown with every include line replaced by the file it names (relative to nbs/)."
+    return INCLUDE.sub(lambda m: (root / 'nbs' / m.group(1)).read_text().strip(), md)
 
 
 def render(nb):
     out = []
     for c in nb['cells']:
         src = ''.join(c['source'])
-        if c['cell_type'] == 'markdown': out.append(src.replace('](images/', '](nbs/images/')); continue
+        if c['cell_type'] == 'markdown': out.append(include(src).replace('](images/', '](nbs/images/')); continue
         if '#| hide' in src: continue
         out.append('```python\n' + '\n'.join(l for l in src.splitlines() if not l.startswith('#|')) + '\n```')
         for o in c.get('outputs', []):
@@ -22,7 +31,31 @@ def render(nb):
     return '\n\n'.join(out) + '\n'
 
 
+def store(run, sweep=None):
+    "Copy a run's report (links to its seed folders dropped) and Pareto plot, and a sweep's label curve, into nbs/."
+    res, img = root / 'nbs' / 'results', root / 'nbs' / 'images'
+    res.mkdir(exist_ok=True)
+    md = re.sub(r'\[([\w.-]+)\]\(seed\d+/[\w.-]+/\)', r'\1', (Path(run) / 'report.md').read_text())
+    (res / 'report.md').write_text(md)
+    shutil.copy(Path(run) / 'report.json', res / 'report.json')
+    shutil.copy(Path(run) / 'pareto.png', img / 'pareto.png')
+    if sweep:
+        import pandas as pd
+        df = pd.read_csv(Path(sweep) / 'label_curve.csv')
+        df.to_csv(res / 'label_curve.csv', index=False)
+        t = df.pivot(index='label_frac', columns='model', values='top1').mul(100).round(1).astype(str)
+        t = t + ' +- ' + df.pivot(index='label_frac', columns='model', values='top1_std').mul(100).round(1).astype(str)
+        labels = df[df.model == 'teacher'].set_index('label_frac')['labels']
+        cols = [c for c in ('teacher', 'student_kd', 'student_scratch') if c in t]
+        lines = ['| labels | ' + ' | '.join(cols) + ' |', '|---|' + '---|' * len(cols)]
+        lines += [f'| {f:.0%} ({labels[f]}) | ' + ' | '.join(t.loc[f, c] for c in cols) + ' |' for f in t.index]
+        (res / 'label_curve.md').write_text('\n'.join(lines) + '\n')
+        shutil.copy(Path(sweep) / 'label_curve.png', img / 'label_curve.png')
+
+
 if __name__ == '__main__':
+    if '--store' in sys.argv:
+        store(*sys.argv[sys.argv.index('--store') + 1:]); sys.exit(0)
     nb = json.loads((root / 'nbs' / 'index.ipynb').read_text())
     md = '<!-- generated from nbs/index.ipynb by .ci/readme.py: do not edit -->\n\n' + render(nb)
     readme = root / 'README.md'

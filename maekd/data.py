@@ -4,8 +4,8 @@
 
 # %% ../nbs/01a_data.ipynb #0b8e4b8c
 from __future__ import annotations
-import math, os, random, sys
-from dataclasses import dataclass, field
+import math, os, sys
+from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 import torch, torch.nn.functional as F

@@ -4,37 +4,39 @@
 
 # %% ../nbs/04_distill.ipynb #f5e5563b
 from __future__ import annotations
-import dataclasses, difflib, hashlib, json, math, warnings
+import dataclasses, difflib, hashlib, inspect, json, math
 from functools import partial
 from pathlib import Path
 import numpy as np
-import torch, torch.nn as nn, torch.nn.functional as F
+import torch, torch.nn as nn
 import timm
 from timm.models.vision_transformer import VisionTransformer
 from safetensors.torch import save_file, load_file, safe_open
-from fastcore.basics import store_attr
+from fastcore.basics import store_attr, str_enum
 from fastai.callback.core import Callback
 from fastai.callback.hook import Hook
+from fastprogress.fastprogress import progress_bar
 from fastai.learner import Learner
 from fastai.optimizer import Adam
 from fastai.metrics import accuracy
 from fastai.torch_core import set_seed, rank_distrib
-from .masking import check_mask_ratio, random_masking
-from .mae_model import (MaskedAutoencoder, read_state_dict, resize_pos_embed, atomic_write, create_mae,
-                             mae_from_checkpoint, mae_presets, save_mae_checkpoint)
+from .masking import check_mask_ratio
+from .mae_model import (MaskedAutoencoder, resize_pos_embed, atomic_write, create_mae, mae_from_checkpoint, mae_presets,
+                             MAEArch, load_mae_checkpoint)
 from .data import load_images, split_idxs, label_subset, image_dls, BatchAug, TensorItems
-from .learner import prepare_out, RunCheckpoint, RunHistory, set_precision, load_run_state, write_json, fit_quietly, StepBudget, epochs_for
-from .pretrain import mae_schedule, no_decay_params, MAECallback, mae_loss, _check_positive
-from .kd_loss import soft_target, hard_target, feature_l1, kd_blend, kd_losses
+from .learner import prepare_out, RunCheckpoint, RunHistory, set_precision, load_run_state, write_json, fit_quietly, StepBudget, epochs_for, Precision, unwrap
+from .pretrain import mae_schedule, no_decay_params, _check_positive
+from .kd_loss import soft_target, feature_l1, kd_blend, kd_losses
 
 # %% auto #0
-__all__ = ['student_presets', 'FEAT_DEPTH', 'vit_classifier', 'vit_spec', 'load_mae_encoder', 'vit_from_mae', 'cnn_tiny',
-           'vit_nano', 'create_student', 'build_classifier', 'save_classifier', 'find_checkpoint', 'load_classifier',
-           'vit_splitter', 'layer_lrs', 'NoDecayCallback', 'linear_probe_', 'classifier_learner', 'student_accuracy',
-           'teacher_agreement', 'pool_features', 'masked_vit_logits', 'cls_attention', 'KDCallback', 'KDStudent',
-           'student_of', 'add_kd_projection', 'fingerprint', 'TeacherCache', 'save_cache', 'load_cache', 'CachedViews',
-           'IndexedItems', 'feature_block', 'default_feat_layers', 'distill_learner', 'count_flops',
-           'teacher_flops_saved', 'DMAECallback', 'load_mae_source', 'finetune', 'distill', 'dmae']
+__all__ = ['student_presets', 'FEAT_DEPTH', 'KDMethod', 'KeepBy', 'vit_classifier', 'vit_spec', 'load_mae_encoder',
+           'vit_from_mae', 'cnn_tiny', 'vit_nano', 'create_student', 'build_classifier', 'save_classifier',
+           'find_checkpoint', 'load_classifier', 'vit_splitter', 'layer_lrs', 'NoDecayCallback', 'linear_probe_',
+           'classifier_learner', 'student_accuracy', 'teacher_agreement', 'pool_features', 'masked_vit_logits',
+           'patch_attention', 'KDCallback', 'KDStudent', 'student_of', 'add_kd_projection', 'fingerprint',
+           'cache_recipe', 'TeacherCache', 'save_cache', 'load_cache', 'CachedViews', 'IndexedItems', 'feature_block',
+           'default_feat_layers', 'distill_learner', 'count_flops', 'teacher_flops_saved', 'DMAECallback',
+           'load_mae_source', 'finetune', 'distill', 'dmae']
 
 # %% ../nbs/04_distill.ipynb #38b05b93
 def vit_classifier(num_classes:int, img_size=32, patch_size=4, in_chans=3, embed_dim=128, depth=6, num_heads=4,
@@ -98,7 +100,9 @@ def create_student(name:str, num_classes:int, in_chans:int=3, img_size:int=32) -
 # %% ../nbs/04_distill.ipynb #f18c72a4
 def build_classifier(spec:dict) -> nn.Module:
     "Build the (untrained) classifier that `spec` describes."
-    if spec['builder'] == 'vit': return vit_classifier(**spec['kwargs'])
+    if spec['builder'] == 'vit':
+        vit = vit_classifier(**spec['kwargs'])
+        return linear_probe_(vit) if spec.get('linear_probe') else vit
     return create_student(spec['builder'], **spec['kwargs'])
 
 def save_classifier(model, path, spec:dict) -> Path:
@@ -194,16 +198,19 @@ def masked_vit_logits(vit:VisionTransformer, x, keep:float, scores=None):
     L = t.shape[1] - n
     k = max(1, int(round(L * keep)))
     if scores is None: scores = torch.rand(t.shape[0], L, device=t.device)
+    if scores.shape[1] != L: raise ValueError(f'{scores.shape[1]} token scores for a teacher with {L} patches: use the same patch grid')
     idx = scores.topk(k, dim=1).indices
     t = torch.cat([t[:, :n], torch.gather(t[:, n:], 1, idx[..., None].expand(-1, -1, t.shape[-1]))], 1)
     return vit.forward_head(vit.norm(vit.blocks(vit.norm_pre(t))))
 
-def cls_attention(attn, x):
-    "Attention of the class token to each patch token, averaged over heads, from a timm `Attention` and its input."
+def patch_attention(attn, x, n_prefix:int=1):
+    "Attention each patch token receives from the patch queries (averaged over heads and queries), from a timm `Attention` and its input."
     B, N, C = x.shape
     q, k, _ = attn.qkv(x).reshape(B, N, 3, attn.num_heads, C // attn.num_heads).permute(2, 0, 3, 1, 4)
-    a = (q[:, :, :1] @ k.transpose(-2, -1) * attn.scale).softmax(-1)
-    return a.mean(1)[:, 0, 1:]
+    q, k = attn.q_norm(q), attn.k_norm(k)
+    a = (q[:, :, n_prefix:] @ k.transpose(-2, -1) * attn.scale).softmax(-1)   # patch queries over every key, as in the block
+    return a[..., n_prefix:].mean((1, 2))
+
 
 # %% ../nbs/04_distill.ipynb #6e790ed6
 class KDCallback(Callback):
@@ -225,7 +232,8 @@ class KDCallback(Callback):
             self.ht = Hook(self.teacher.get_submodule(self.feat[1]), lambda m, i, o: o)
             self.hooks += [self.hs, self.ht]
         if self.teacher_keep < 1 and self.keep_by == 'attention':
-            self.ha = Hook(student_of(self.learn.model).blocks[-1].attn, lambda m, i, o: cls_attention(m, i[0].detach()))
+            s = student_of(self.learn.model)
+            self.ha = Hook(s.blocks[-1].attn, lambda m, i, o: patch_attention(m, i[0].detach(), s.num_prefix_tokens))
             self.hooks.append(self.ha)
 
     def teacher_logits(self, x):
@@ -252,7 +260,7 @@ class KDCallback(Callback):
         target = yb[0] if self.use_labels and len(yb) > 1 else None
         fs = ft = None
         if self.feat and self.training:     # (validation reuses stored teacher logits: no teacher features there)
-            fs, ft = getattr(self.learn.model, 'module', self.learn.model).kd_proj(pool_features(self.hs.stored)), pool_features(self.ht.stored)
+            fs, ft = unwrap(self.learn.model).kd_proj(pool_features(self.hs.stored)), pool_features(self.ht.stored)
         return kd_blend(pred, yb[-1], target, fm_s=fs, fm_t=ft, kd=self.loss, alpha=self.alpha, T=self.T,
                         feature_weight=self.feature_weight if fs is not None else 0.)
 
@@ -267,7 +275,7 @@ class KDStudent(nn.Module):
 
 def student_of(model:nn.Module) -> nn.Module:
     "The bare student inside a distributed wrapper and/or a `KDStudent`."
-    model = getattr(model, 'module', model)
+    model = unwrap(model)
     return model.student if isinstance(model, KDStudent) else model
 
 @torch.no_grad()
@@ -287,25 +295,30 @@ def fingerprint(model:nn.Module) -> str:
     for k, v in sorted(model.state_dict().items()): h.update(k.encode()); h.update(v.detach().cpu().float().numpy().tobytes())
     return h.hexdigest()[:16]
 
+def cache_recipe(aug:BatchAug, K:int, topk:int|None, img_size:int) -> dict:
+    "What a cache's teacher outputs depend on besides the teacher and the images: views, crops, normalisation, size."
+    return dict(views=K, topk=topk or 0, img_size=int(img_size), crop_scale=list(aug.scale) if aug.scale else None, flip=aug.flip,
+                mean=[round(float(v), 6) for v in aug.mean.flatten()], std=[round(float(v), 6) for v in aug.std.flatten()])
+
 class TeacherCache:
     "Teacher logits (or their top-k) for K fixed augmented views of each image, keyed by (index, view parameters)."
-    def __init__(self, idx, theta, logits=None, topk_val=None, topk_idx=None, n_classes=None, teacher_id=''):
+    def __init__(self, idx, theta, logits=None, topk_val=None, topk_idx=None, n_classes=None, teacher_id='', recipe=None):
         store_attr()
         self.K = theta.shape[1]
 
     @classmethod
     @torch.no_grad()
-    def build(cls, teacher, x, idx, aug:BatchAug, K:int=8, bs:int=256, topk:int|None=None, device=None):
-        "Run `teacher` once on K random views of each uint8 image in `x` (dataset indices `idx`)."
+    def build(cls, teacher, x, idx, aug:BatchAug, K:int=8, bs:int=256, topk:int|None=None, device=None, progress:bool=False):
+        "Run `teacher` once on K random views of each uint8 image in `x` (dataset indices `idx`), with a bar per view if `progress`."
         teacher = teacher.eval().to(device or 'cpu')
         thetas, outs = [], []
-        for k in range(K):
+        for k in progress_bar(range(K), leave=False) if progress else range(K):
             th = aug.crop_theta(len(x), 'cpu')
             outs.append(torch.cat([teacher(aug.warp(x[i:i+bs].to(device or 'cpu'), th[i:i+bs])).float().cpu() for i in range(0, len(x), bs)]))
             thetas.append(th)
         theta, logits = torch.stack(thetas, 1), torch.stack(outs, 1)
         kw = dict(logits=logits) if not topk else dict(zip(('topk_val', 'topk_idx'), logits.topk(topk, -1)))
-        return cls(idx, theta, n_classes=logits.shape[-1], teacher_id=fingerprint(teacher), **kw)
+        return cls(idx, theta, n_classes=logits.shape[-1], teacher_id=fingerprint(teacher), recipe=cache_recipe(aug, K, topk, x.shape[-1]), **kw)
 
     def lookup(self, pos, k):
         "Logits for cache rows `pos`, views `k` (top-k: the rest at -inf)."
@@ -317,14 +330,23 @@ class TeacherCache:
 def save_cache(cache:TeacherCache, path):
     "Save a `TeacherCache` as safetensors."
     t = {k: getattr(cache, k) for k in ('idx', 'theta', 'logits', 'topk_val', 'topk_idx') if getattr(cache, k) is not None}
-    meta = {'format': 'maekd-teacher-cache', 'n_classes': str(cache.n_classes), 'teacher_id': cache.teacher_id}
+    meta = {'format': 'maekd-teacher-cache', 'n_classes': str(cache.n_classes), 'teacher_id': cache.teacher_id,
+            'recipe': json.dumps(cache.recipe)}
     return atomic_write(path, lambda p: save_file({k: v.contiguous() for k, v in t.items()}, str(p), metadata=meta))
 
-def load_cache(path, teacher=None, idx=None) -> TeacherCache:
-    "Load a `TeacherCache`, checking it belongs to `teacher` and images `idx`."
+def _recipe_diff(old:dict|None, new:dict) -> str:
+    "The settings in which two cache recipes differ, as `name: old -> new`."
+    old = old or {}
+    return ', '.join(f'{k}: {old.get(k)} -> {v}' for k, v in new.items() if old.get(k) != v)
+
+def load_cache(path, teacher=None, idx=None, recipe:dict|None=None) -> TeacherCache:
+    "Load a `TeacherCache`, checking it belongs to `teacher`, images `idx` and the views `recipe` describes."
     with safe_open(str(path), 'pt') as f: meta = f.metadata() or {}
     if meta.get('format') != 'maekd-teacher-cache': raise ValueError(f'{path} is not a maekd teacher cache')
-    c = TeacherCache(n_classes=int(meta['n_classes']), teacher_id=meta['teacher_id'], **load_file(path))
+    c = TeacherCache(n_classes=int(meta['n_classes']), teacher_id=meta['teacher_id'], recipe=json.loads(meta.get('recipe', 'null')),
+                     **load_file(path))
+    if recipe is not None and (diff := _recipe_diff(c.recipe, recipe)):
+        raise ValueError(f'teacher cache {path} was built with other settings ({diff}): pass --force to rebuild it')
     if teacher is not None and c.teacher_id != fingerprint(teacher):
         raise ValueError(f'teacher cache {path} was made by another teacher: delete it or pass --force to rebuild')
     if idx is not None and not torch.equal(c.idx, idx): raise ValueError(f'teacher cache {path} was made for other images: delete it or pass --force')
@@ -375,6 +397,9 @@ def distill_learner(dls, student:nn.Module, teacher:nn.Module, method:str='soft'
         student = add_kd_projection(student, teacher, feat, dls.valid.one_batch()[0][:2].cpu())
     if keep_by == 'attention' and not hasattr(student, 'blocks'):
         raise ValueError('attention-guided teacher masking needs a ViT student: use keep_by random')
+    if keep_by == 'attention' and tuple(student.patch_embed.grid_size) != tuple(teacher.patch_embed.grid_size):
+        raise ValueError(f'attention-guided teacher masking needs one patch grid: student {tuple(student.patch_embed.grid_size)}, '
+                         f'teacher {tuple(teacher.patch_embed.grid_size)}; use keep_by random')
     metrics = ([student_accuracy] if dls.valid.dataset.y is not None else []) + [teacher_agreement]
     kd = KDCallback(teacher, kd_losses['soft' if method == 'feature' else method], alpha, T, feat, feature_weight,
                     teacher_keep, keep_by, cached)
@@ -404,7 +429,7 @@ class DMAECallback(Callback):
 
     def before_fit(self):
         self.teacher.eval().requires_grad_(False).to(next(self.learn.model.parameters()).device)
-        model = getattr(self.learn.model, 'module', self.learn.model)
+        model = unwrap(self.learn.model)
         self.hs = Hook(model.blocks[self.s_block], lambda m, i, o: o, detach=False)
         self.ht = Hook(self.teacher.blocks[self.t_block], lambda m, i, o: o)
         self.learn.loss_func = self.loss
@@ -418,7 +443,7 @@ class DMAECallback(Callback):
         with torch.no_grad(): self.teacher.forward_encoder(*self.xb)
 
     def loss(self, out, *yb):
-        model = getattr(self.learn.model, 'module', self.learn.model)
+        model = unwrap(self.learn.model)
         return out[0] + self.weight * feature_l1(fm_s=model.kd_proj(self.hs.stored), fm_t=self.ht.stored)
 
     def after_fit(self): self.hs.remove(); self.ht.remove()
@@ -437,10 +462,7 @@ def load_mae_source(mae, arch:str|None=None, img_size:int=32, in_chans:int=3) ->
         except Exception: raise ValueError(f'{p} is not a maekd/MAE checkpoint: pass a pretraining folder or its mae.safetensors') from None
     if arch is None: raise ValueError(f'{p} holds no architecture: pass --arch with the MAE preset it was trained as')
     model = create_mae(arch, img_size=img_size, in_chans=in_chans)
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')
-        from maekd.mae_model import load_mae_checkpoint
-        load_mae_checkpoint(model, p)
+    load_mae_checkpoint(model, p, quiet=True)          # a classifier needs the encoder only
     return model, stats
 
 # %% ../nbs/04_distill.ipynb #251273ce
@@ -468,7 +490,7 @@ def finetune(mae:str|None=None, # Pretraining folder or MAE checkpoint (None: tr
              data:str='digits', # 'digits' or a folder of images in class folders
              out:str='runs/teacher', # Output folder
              label_frac:float=0.1, # Fraction of the training labels to use
-             arch:str='mae_vit_micro_patch4', # MAE preset: the shape from scratch, or of a reference .pth
+             arch:MAEArch='mae_vit_micro_patch4', # MAE preset: the shape from scratch, or of a reference .pth
              student:str|None=None, # Train this student on the labels instead of a ViT teacher
              img_size:int=32, # Image side in pixels
              epochs:int=60, # Number of epochs
@@ -481,7 +503,7 @@ def finetune(mae:str|None=None, # Pretraining folder or MAE checkpoint (None: tr
              linear_probe:bool=False, # Train only a BatchNorm + linear head on the frozen encoder
              crop_scale:float=0.35, # Smallest random-resized-crop scale
              warmup_pct:float=0.1, # Fraction of training spent warming up
-             precision:str='fp32', # fp32, fp16 (CUDA) or bf16
+             precision:Precision='fp32', # fp16 needs CUDA; bf16 a GPU or a CPU with native bf16
              seed:int=42, # Random seed
              valid_pct:float=0.2, # Held-out fraction (when the data has no val/ folder)
              tune:bool=False, # Validate on a part carved from the training images, not on the held-out ones
@@ -509,7 +531,7 @@ def finetune(mae:str|None=None, # Pretraining folder or MAE checkpoint (None: tr
         spec = dict(builder='vit', kwargs=vit_spec(cfg, n_cls, drop_path))
     model = build_classifier(spec)
     if mae and not student: load_mae_encoder(model, mae_model.state_dict())
-    if linear_probe and spec['builder'] == 'vit': model = linear_probe_(model)
+    if linear_probe and spec['builder'] == 'vit': model, spec['linear_probe'] = linear_probe_(model), True
     out = prepare_out(out, resume, force)
     state = load_run_state(out) if resume else None
     tr, va = split_idxs(ims, valid_pct, seed, tune)
@@ -534,34 +556,49 @@ def _keep_labels(ims, idxs):
     y = torch.full_like(ims.y, -1); y[idxs] = ims.y[idxs]
     return dataclasses.replace(ims, y=y)
 
-def _cached_dls(dls, ims, tr, teacher, out, views, topk, device, force):
-    "Replace the training loader by one that reads teacher outputs from a (saved) cache."
+def _cached_dls(dls, ims, tr, teacher, out, views, topk, device, force, y=None, quiet=False):
+    "Replace the training loader by one that reads teacher outputs from a (saved) cache; labels `y` (-1: none) ride along."
     path = Path(out)/'teacher_cache.safetensors'
     aug = dls.train.after_batch
-    if path.exists() and not force: cache = load_cache(path, teacher, tr)
+    if path.exists() and not force: cache = load_cache(path, teacher, tr, cache_recipe(aug, views, topk, ims.x.shape[-1]))
     else:
-        cache = TeacherCache.build(teacher, ims.x[tr], tr, aug, views, topk=topk, device=device)
+        cache = TeacherCache.build(teacher, ims.x[tr], tr, aug, views, topk=topk, device=device, progress=not quiet)
         if not rank_distrib(): save_cache(cache, path)
     from fastai.data.load import DataLoader
     from fastai.data.core import DataLoaders
-    train = DataLoader(IndexedItems(ims.x[tr], tr), bs=dls.train.bs, shuffle=True, drop_last=True, num_workers=0,
+    train = DataLoader(IndexedItems(ims.x[tr], tr, y), bs=dls.train.bs, shuffle=True, drop_last=True, num_workers=0,
                        after_batch=CachedViews(cache, aug), device=device)
     new = DataLoaders(train, dls.valid, device=device)
     new.stats, new.n_chans, new.classes, new.n_inp = dls.stats, dls.n_chans, dls.classes, 1
     return new
 
 # %% ../nbs/04_distill.ipynb #03c7d378
+KDMethod = str_enum('KDMethod', 'soft', 'hard', 'feature', 'dmae')   # the choices of `--method`
+KeepBy = str_enum('KeepBy', 'random', 'attention')                   # and of `--keep-by`
+
+_dmae_args = ('data', 'out', 'epochs', 'bs', 'img_size', 'warmup_pct', 'precision', 'seed', 'valid_pct', 'resume', 'force', 'quiet', 'device')
+
+def _via_dmae(args:dict):
+    "`distill(method='dmae', ...)` as `dmae`: the options it shares are passed on, the others refused if set."
+    ps = inspect.signature(distill).parameters
+    unused = [k for k in ps if k not in (*_dmae_args, 'teacher', 'student', 'method', 'lr') and args[k] != ps[k].default]
+    if unused: raise ValueError(f'--method dmae does not use {", ".join("--" + k.replace("_", "-") for k in unused)}: drop them, or see maekd dmae -h')
+    if args['student'] not in mae_presets:
+        raise ValueError(f'--method dmae pretrains an MAE student, not {args["student"]!r}: pass --student with one of {", ".join(mae_presets)}')
+    lr = {} if args['lr'] == ps['lr'].default else dict(lr=args['lr'])     # else dmae's own default rate
+    return dmae(args['teacher'], arch=args['student'], **{k: args[k] for k in _dmae_args}, **lr)
+
 def distill(teacher:str='runs/teacher', # Teacher: a finetune output folder or its teacher.safetensors
             student:str='cnn_tiny', # Student: cnn_tiny, vit_nano or any timm model name
             data:str='digits', # 'digits' or a folder of images
             out:str='runs/student', # Output folder
-            method:str='soft', # soft, hard, feature, or dmae (teacher: an MAE folder; student: an MAE preset)
+            method:KDMethod='soft', # soft, hard, feature, or dmae (teacher: an MAE folder; student: an MAE preset)
             alpha:float=0.5, # Weight of the KD term when labels are used (1 = KD only)
             temperature:float=4., # Softmax temperature T of soft targets
             use_labels:bool=False, # Blend in the training labels (default: distill on unlabelled images)
             label_frac:float=1., # Fraction of the training labels that `use_labels` blends in (the rest count as unlabelled)
             teacher_mask:float=0., # Fraction of the teacher's tokens to hide (MaskedKD)
-            keep_by:str='random', # Tokens the masked teacher keeps: random or attention (ViT students)
+            keep_by:KeepBy='random', # Tokens the masked teacher keeps: random or attention (ViT students)
             cache:bool=False, # Precompute the teacher on fixed views (FKD) instead of running it every batch
             cache_views:int=8, # Views per image in the cache
             cache_topk:int|None=None, # Store only the top-k teacher logits
@@ -572,7 +609,7 @@ def distill(teacher:str='runs/teacher', # Teacher: a finetune output folder or i
             lr:float=8e-3, # Base learning rate (the run uses lr x bs / 256)
             crop_scale:float=0.35, # Smallest random-resized-crop scale
             warmup_pct:float=0.1, # Fraction of training spent warming up
-            precision:str='fp32', # fp32, fp16 (CUDA) or bf16
+            precision:Precision='fp32', # fp16 needs CUDA; bf16 a GPU or a CPU with native bf16
             seed:int=42, # Random seed
             valid_pct:float=0.2, # Held-out fraction (when the data has no val/ folder)
             tune:bool=False, # Validate on a part carved from the training images, not on the held-out ones
@@ -584,10 +621,9 @@ def distill(teacher:str='runs/teacher', # Teacher: a finetune output folder or i
     "Distill `teacher` into `student` on `data` and write the student, history and plots to `out`."
     _check_positive(epochs=epochs, bs=bs, lr=lr, img_size=img_size, temperature=temperature)
     if not 0 <= teacher_mask < 1: raise ValueError(f'teacher mask must be in [0, 1), got {teacher_mask}')
-    if method == 'dmae':                 # the teacher is then an MAE, the student an MAE preset
-        return dmae(teacher, data, out, arch=student if student in mae_presets else 'mae_vit_nano_patch4', epochs=epochs,
-                    bs=bs, img_size=img_size, precision=precision, seed=seed, valid_pct=valid_pct, resume=resume,
-                    force=force, quiet=quiet, device=device)
+    if method == 'dmae': return _via_dmae(locals())   # the teacher is then an MAE, the student an MAE preset
+    if cache and method == 'feature': raise ValueError('--cache stores teacher logits, not features: use --method soft or hard with --cache, or drop --cache')
+    if cache and teacher_mask: raise ValueError('--teacher-mask saves teacher FLOPs on every batch, --cache runs the full teacher once: use one of them')
     t_model, t_spec = load_classifier(teacher)
     ims = load_images(data, img_size)
     n_cls = len(t_spec['classes'])
@@ -600,8 +636,9 @@ def distill(teacher:str='runs/teacher', # Teacher: a finetune output folder or i
     state = load_run_state(out) if resume else None
     tr, va = split_idxs(ims, valid_pct, seed, tune)
     lab = label_subset(ims, tr, label_frac, seed) if use_labels else tr[:0]
-    dls = image_dls(_keep_labels(ims, torch.cat([lab, va])), tr, va, bs=bs, labels=use_labels, scale=(crop_scale, 1.), stats=t_spec['stats'], device=device)
-    if cache: dls = _cached_dls(dls, ims, tr, t_model, out, cache_views, cache_topk, device, force)
+    kept = _keep_labels(ims, torch.cat([lab, va]))
+    dls = image_dls(kept, tr, va, bs=bs, labels=use_labels, scale=(crop_scale, 1.), stats=t_spec['stats'], device=device)
+    if cache: dls = _cached_dls(dls, ims, tr, t_model, out, cache_views, cache_topk, device, force, kept.y[tr] if use_labels else None, quiet)
     learn = distill_learner(dls, s_model, t_model, method, alpha, temperature, teacher_keep=1 - teacher_mask, keep_by=keep_by,
                             cached=cache, lr=lr * dls.train.bs / 256)
     set_precision(learn, precision)
@@ -621,7 +658,7 @@ def distill(teacher:str='runs/teacher', # Teacher: a finetune output folder or i
 def dmae(teacher:str='runs/mae', # The MAE teacher: a pretraining folder or its mae.safetensors
          data:str='digits', # 'digits' or a folder of images
          out:str='runs/dmae', # Output folder
-         arch:str='mae_vit_nano_patch4', # MAE preset of the student
+         arch:MAEArch='mae_vit_nano_patch4', # MAE preset of the student
          feature_weight:float=1., # Weight of the feature loss
          epochs:int=40, # Number of epochs
          bs:int=64, # Batch size
@@ -629,7 +666,7 @@ def dmae(teacher:str='runs/mae', # The MAE teacher: a pretraining folder or its 
          mask_ratio:float=0.75, # Fraction of patches hidden from both encoders
          img_size:int=32, # Image side in pixels
          warmup_pct:float=0.1, # Fraction of training spent warming up
-         precision:str='fp32', # fp32, fp16 (CUDA) or bf16
+         precision:Precision='fp32', # fp16 needs CUDA; bf16 a GPU or a CPU with native bf16
          seed:int=42, # Random seed
          valid_pct:float=0.2, # Held-out fraction (when the data has no val/ folder)
          resume:bool=False, # Continue the run in `out`

@@ -4,8 +4,7 @@
 
 # %% ../nbs/03_kd_loss.ipynb #685ae29e
 from __future__ import annotations
-from functools import partial
-import torch, torch.nn.functional as F
+import torch.nn.functional as F
 
 # %% auto #0
 __all__ = ['kd_losses', 'soft_target', 'hard_target', 'feature_l1', 'kd_blend']

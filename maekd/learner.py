@@ -4,22 +4,22 @@
 
 # %% ../nbs/01b_learner.ipynb #573cb550
 from __future__ import annotations
-import functools, json, math, random, shutil, sys, os
+import errno, functools, json, math, random, shlex, sys, os, time
 from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from fastcore.basics import store_attr
+from fastcore.basics import store_attr, str_enum
 from fastai.callback.core import Callback, CancelTrainException
 from fastai.callback.progress import CSVLogger
 from fastai.callback.fp16 import MixedPrecision
-from fastai.torch_core import rank_distrib, set_seed
+from fastai.torch_core import rank_distrib
 from .mae_model import atomic_write
 
 # %% auto #0
-__all__ = ['prepare_out', 'get_rng_state', 'set_rng_state', 'load_run_state', 'RunCheckpoint', 'plot_history', 'RunHistory',
-           'CPUMixedPrecision', 'set_precision', 'epochs_for', 'StepBudget', 'distrib_context', 'fit_quietly',
-           'cli_errors', 'write_json']
+__all__ = ['Precision', 'prepare_out', 'get_rng_state', 'set_rng_state', 'load_run_state', 'unwrap', 'RunCheckpoint',
+           'plot_history', 'RunHistory', 'CPUMixedPrecision', 'cpu_bf16_native', 'set_precision', 'epochs_for',
+           'StepBudget', 'distrib_context', 'fit_quietly', 'resume_command', 'cli_errors', 'write_json']
 
 # %% ../nbs/01b_learner.ipynb #b1104947
 def prepare_out(out, # Output folder
@@ -78,28 +78,41 @@ def load_run_state(out) -> dict:
                          'checkpoint; start again with --force') from None
 
 # %% ../nbs/01b_learner.ipynb #2f386f30
+def unwrap(model:torch.nn.Module) -> torch.nn.Module:
+    "The model inside a `DistributedDataParallel` wrapper, or `model` itself."
+    return getattr(model, 'module', model)
+
 class RunCheckpoint(Callback):
     "Save `last.pth` (model, optimizer, epoch, random states) atomically after each epoch; restore it to resume."
     order = 65   # after the recorder and the CSV logger
-    def __init__(self, out, export=None, state=None): store_attr(); self.start = 0 if state is None else state['epoch'] + 1
+    def __init__(self, out, export=None, state=None):
+        store_attr(); self.start = 0 if state is None else state['epoch'] + 1
+        self.saved = None if state is None else state['epoch']      # the epoch of the last complete checkpoint
 
     def before_fit(self):
         if self.state is None: return
-        getattr(self.learn.model, 'module', self.learn.model).load_state_dict(self.state['model'])
+        unwrap(self.learn.model).load_state_dict(self.state['model'])
         self.learn.opt.load_state_dict(self.state['opt'])
         set_rng_state(self.state['rng'], self.dls)
 
     def after_epoch(self):
         if self.epoch < self.start or rank_distrib(): return
-        st = {'model': getattr(self.learn.model, 'module', self.learn.model).state_dict(), 'opt': _opt_state(self.learn.opt), 'epoch': self.epoch,
+        st = {'model': unwrap(self.learn.model).state_dict(), 'opt': _opt_state(self.learn.opt), 'epoch': self.epoch,
               'n_epoch': self.n_epoch, 'rng': get_rng_state(self.dls)}
-        atomic_write(Path(self.out)/'last.pth', lambda p: torch.save(st, p))
-        if self.export: self.export(self.learn, Path(self.out))
+        try:
+            atomic_write(Path(self.out)/'last.pth', lambda p: torch.save(st, p))
+            if self.export: self.export(self.learn, Path(self.out))
+        except OSError as e:
+            if e.errno != errno.ENOSPC: raise
+            kept = (f'the last complete checkpoint (epoch {self.saved} in history.csv) is intact in {self.out}/last.pth: free space '
+                    'or move the folder, then continue with --resume') if self.saved is not None else 'no checkpoint was complete yet: free space and start again'
+            raise OSError(errno.ENOSPC, f'disk full: {e.strerror}; {kept}') from None
+        self.saved = self.epoch
 
 # %% ../nbs/01b_learner.ipynb #e918e98f
 def plot_history(csv, png=None):
     "Plot train and valid loss per epoch from a `history.csv`; save to `png` if given."
-    import matplotlib; import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt
     h = pd.read_csv(csv)
     fig, ax = plt.subplots(figsize=(5, 3.2))
     for c in ('train_loss', 'valid_loss'): ax.plot(h['epoch'] + 1, h[c], marker='.', label=c)
@@ -140,12 +153,26 @@ class CPUMixedPrecision(MixedPrecision):
     def before_step(self): pass
     def after_step(self): pass
 
+Precision = str_enum('Precision', 'fp32', 'fp16', 'bf16')   # the choices of `--precision`
+
+@functools.cache
+def cpu_bf16_native() -> bool:
+    "Whether this CPU runs a bf16 matmul at least a quarter as fast as fp32 (native bf16), by a probe taken once."
+    def best(a):
+        a @ a; ts = []
+        for _ in range(5): t = time.perf_counter(); a @ a; ts.append(time.perf_counter() - t)
+        return min(ts)
+    a = torch.randn(256, 256)
+    return best(a.bfloat16()) < 4 * best(a)
+
 def set_precision(learn, precision:str='fp32'):
     "Train `learn` in `precision` ('fp32', 'fp16' or 'bf16')."
     if precision not in ('fp32', 'fp16', 'bf16'):
         raise ValueError(f'unknown precision {precision!r}: use fp32, fp16 or bf16')
     cuda = next(learn.model.parameters()).is_cuda or (learn.dls.device is not None and learn.dls.device.type == 'cuda')
     if precision == 'fp16' and not cuda: raise ValueError('fp16 needs a CUDA GPU: use --precision bf16 (or fp32) on a CPU')
+    if precision == 'bf16' and not cuda and not cpu_bf16_native():
+        raise ValueError('this CPU has no native bf16 (a bf16 matmul runs over 4x slower than fp32 here): use --precision fp32')
     if precision == 'fp16': learn.to_fp16()
     elif precision == 'bf16': learn.to_bf16() if cuda else learn.add_cb(CPUMixedPrecision())
     return learn
@@ -198,15 +225,30 @@ def fit_quietly(learn, quiet:bool, *args, **kwargs):
     return learn
 
 # %% ../nbs/01b_learner.ipynb #1cbeefb3
+def _one_line(e:Exception) -> str:
+    "The line of a bad-input exception a user needs (without fastai's 'Exception occured in `...`' line)."
+    if isinstance(e, OSError) and e.errno == errno.ENOSPC:
+        return e.strerror if e.strerror.startswith('disk full') else f'disk full ({e.strerror}): free space, then continue with --resume'
+    lines = [l.strip() for l in str(e).strip().splitlines() if l.strip() and not l.startswith('Exception occured in `')]
+    return lines[0] if lines else type(e).__name__
+
+def resume_command(argv:list|None=None) -> str:
+    "The command line that continues the interrupted command `argv` (default: `sys.argv`): `--resume` in, `--force` out."
+    cmd, *args = sys.argv if argv is None else argv
+    args = [a for a in args if a != '--force'] + ([] if '--resume' in args else ['--resume'])
+    return ' '.join([cmd, *map(shlex.quote, map(str, args))])
+
 def cli_errors(f):
-    "Turn bad-input exceptions from `f` into a one-line message and exit code 2."
+    "Bad input from `f`: a one-line message and exit code 2; Ctrl-C: the command that resumes, exit code 130."
     @functools.wraps(f)
     def _inner(*args, **kwargs):
         try: return f(*args, **kwargs)
         except (ValueError, OSError) as e:
-            msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            print(f'maekd: error: {msg}', file=sys.stderr)
+            print(f'maekd: error: {_one_line(e)}', file=sys.stderr)
             sys.exit(2)
+        except KeyboardInterrupt:
+            print(f'\nmaekd: interrupted; continue with: {resume_command()}', file=sys.stderr)
+            sys.exit(130)
     return _inner
 
 # %% ../nbs/01b_learner.ipynb #e9c0fcfd

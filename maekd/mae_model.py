@@ -4,18 +4,18 @@
 
 # %% ../nbs/01_mae_model.ipynb #396d3c83
 from __future__ import annotations
-import argparse, json, os, warnings
+import argparse, errno, json, os, sys
 from functools import partial
 from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F
 from timm.layers import PatchEmbed
 from timm.models.vision_transformer import Block
-from fastcore.basics import patch
+from fastcore.basics import patch, str_enum
 from safetensors.torch import save_file, load_file, safe_open
 from .masking import patchify, unpatchify, random_masking, check_patchable
 
 # %% auto #0
-__all__ = ['mae_presets', 'sincos_1d', 'sincos_2d', 'MaskedAutoencoder', 'create_mae', 'mae_vit_base_patch16',
+__all__ = ['mae_presets', 'MAEArch', 'sincos_1d', 'sincos_2d', 'MaskedAutoencoder', 'create_mae', 'mae_vit_base_patch16',
            'mae_vit_large_patch16', 'mae_vit_huge_patch14', 'mae_vit_tiny_patch16', 'mae_vit_tiny_patch4',
            'mae_vit_micro_patch4', 'mae_vit_nano_patch4', 'read_state_dict', 'resize_pos_embed', 'load_mae_checkpoint',
            'atomic_write', 'save_mae_checkpoint', 'mae_from_checkpoint']
@@ -165,6 +165,7 @@ mae_presets = {
     'mae_vit_nano_patch4': dict(img_size=32, patch_size=4, embed_dim=64, depth=4, num_heads=2,
                                 decoder_embed_dim=64, decoder_depth=1, decoder_num_heads=2),
 }
+MAEArch = str_enum('MAEArch', *mae_presets)    # the presets, as the choices of `--arch`
 
 def create_mae(arch:str, **kwargs) -> MaskedAutoencoder:
     "Build the preset `arch` (a key of `mae_presets`), overriding any argument with `kwargs`."
@@ -225,6 +226,7 @@ def _mismatch_report(model_sd, sd):
 # %% ../nbs/01_mae_model.ipynb #24476903
 def load_mae_checkpoint(model:MaskedAutoencoder, # Model to load into
                         ckpt, # Path (`.pth`/`.safetensors`), `{'model': sd}` or a state dict
+                        quiet:bool=False, # No line on stderr when the checkpoint has no decoder
                        ) -> list: # Keys left at their initial values (decoder only)
     "Load reference, encoder-only, timm `.mae` or maekd weights into `model`."
     sd = read_state_dict(ckpt) if isinstance(ckpt, (str, Path)) else ckpt
@@ -241,9 +243,9 @@ def load_mae_checkpoint(model:MaskedAutoencoder, # Model to load into
         more = f' (+{len(lines)-12} more)' if len(lines) > 12 else ''
         raise ValueError('checkpoint does not match the model architecture: ' + '; '.join(lines[:12]) + more
                          + '. Build the model with the same preset and image size as the checkpoint')
-    if missing:
-        warnings.warn(f'checkpoint has no decoder ({len(missing)} keys missing, e.g. {missing[0]}): '
-                      'the encoder is loaded, the decoder keeps its initial weights')
+    if missing and not quiet:
+        print(f'maekd: checkpoint has no decoder ({len(missing)} keys missing, e.g. {missing[0]}): '
+              'the encoder is loaded, the decoder keeps its initial weights', file=sys.stderr)
     model.load_state_dict(sd, strict=False)
     return missing
 
@@ -257,6 +259,10 @@ def atomic_write(path, write_fn):
         write_fn(tmp)
         with open(tmp, 'rb') as f: os.fsync(f.fileno())
         os.replace(tmp, path)
+    except (OSError, RuntimeError) as e:     # torch's zip writer reports a full disk as a RuntimeError ('unexpected pos')
+        if getattr(e, 'errno', None) == errno.ENOSPC or (isinstance(e, RuntimeError) and ('unexpected pos' in str(e) or 'write' in str(e))):
+            raise OSError(errno.ENOSPC, f'could not write {path}: no space left on the disk') from None
+        raise
     finally:
         if tmp.exists(): tmp.unlink()
     return path

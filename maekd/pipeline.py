@@ -5,18 +5,22 @@
 # %% ../nbs/06_pipeline.ipynb #136f0688
 from __future__ import annotations
 import json, time
+from fastcore.basics import str_enum
 from pathlib import Path
 import pandas as pd
 import torch
 from .data import load_images, split_idxs
-from .learner import prepare_out, write_json
+from .learner import prepare_out, write_json, Precision
+from .mae_model import MAEArch
 from .pretrain import pretrain
 from .distill import finetune, distill
-from .evaluate import compression_report, report_markdown, plot_pareto
+from .distill import load_classifier
+from .evaluate import compression_report, report_markdown, plot_pareto, predict, accuracy_stats, own_inputs
 
 # %% auto #0
-__all__ = ['presets', 'lr_grid', 'names', 'rows', 'train_seconds', 'final_accuracy', 'tune_lr', 'run', 'seed_report', 'verdict',
-           'report']
+__all__ = ['presets', 'Preset', 'lr_grid', 'names', 'sweep_rows', 'rows', 'train_seconds', 'final_accuracy', 'tune_lr', 'run',
+           'seed_report', 'verdict', 'report', 'label_fracs_of', 'heldout_top1', 'label_curve', 'plot_label_curve',
+           'sweep']
 
 # %% ../nbs/06_pipeline.ipynb #d9832a44
 _base_lrs = dict(teacher=3.2e-2, teacher_scratch=8e-3, student_kd=8e-3, student_kd_labels=1.28e-1, student_kd_scratch_teacher=2e-3,
@@ -27,14 +31,15 @@ presets = {
     'quick': dict(pretrain_epochs=1, teacher_steps=8, teacher_bs=32, student_steps=8, student_bs=64,
                   lrs=_base_lrs, onnx=['student_kd'], runs=20),
 }
+Preset = str_enum('Preset', *presets)    # the choices of `--preset`
 lr_grid = (0.25, 1., 4.)    # multipliers of a row's base learning rate that tuning tries
 
 # %% ../nbs/06_pipeline.ipynb #003f870c
-def rows(out:Path, p:dict, label_frac:float, student:str, arch:str) -> dict:
-    "name -> (stage function, its arguments, base lr) for every trained row of a run in `out`, in training order."
+def rows(out:Path, p:dict, label_frac:float, student:str, arch:str, mae:Path|None=None) -> dict:
+    "name -> (stage function, its arguments, base lr) for every trained row of a run in `out` (MAE: `out/mae`), in training order."
     t, s = dict(steps=p['teacher_steps'], bs=p['teacher_bs']), dict(steps=p['student_steps'], bs=p['student_bs'])
     kd = lambda teacher, **k: (distill, dict(teacher=str(out/teacher), student=student, **s, **k))
-    r = {'teacher': (finetune, dict(mae=str(out/'mae'), label_frac=label_frac, **t)),
+    r = {'teacher': (finetune, dict(mae=str(mae or out/'mae'), label_frac=label_frac, **t)),
          'teacher_scratch': (finetune, dict(mae=None, arch=arch, label_frac=label_frac, **t)),
          'student_kd': kd('teacher'),
          'student_kd_labels': kd('teacher', use_labels=True, label_frac=label_frac),
@@ -108,15 +113,15 @@ def _tune_rows(out:Path, seed_dir:Path, rows_:dict, tuned:dict, seed:int, common
 # %% ../nbs/06_pipeline.ipynb #0fd5a8bb
 def run(data:str='digits', # 'digits' or a folder of images in class folders (train/ + val/ or one split)
         out:str='runs/demo', # Output folder for every stage and the report
-        preset:str='default', # default, or quick (a smoke test of every stage)
+        preset:Preset='default', # default, or quick (a smoke test of every stage)
         label_frac:float=0.1, # Fraction of training labels the teacher (and label baselines) use
         student:str='cnn_tiny', # Student architecture
-        arch:str='mae_vit_micro_patch4', # MAE preset of the teacher
+        arch:MAEArch='mae_vit_micro_patch4', # MAE preset of the teacher
         img_size:int=32, # Image side in pixels
         seed:int=42, # Random seed (of the first seed with `seeds` > 1)
         seeds:int=1, # Repeat every stage with this many seeds; the report gives mean +- std
         tune:bool=False, # Sweep every row's learning rate on a split of the training images first
-        precision:str='fp32', # fp32, fp16 (CUDA) or bf16
+        precision:Precision='fp32', # fp16 needs CUDA; bf16 a GPU or a CPU with native bf16
         resume:bool=False, # Skip finished stages, resume an interrupted one
         force:bool=False, # Overwrite a non-empty `out`
         quiet:bool=False, # No progress bars
@@ -144,7 +149,7 @@ def run(data:str='digits', # 'digits' or a folder of images in class folders (tr
             lrs = _tune_rows(out, sd, r, tuned, s, common, quiet)
         else: lrs = {n: lr for n, (_, _, lr) in r.items()}
         _train_seed(sd, s, r, lrs, resume or tune, quiet, common, p['pretrain_epochs'], arch)   # tuning trained some already
-        seed_report(sd, ims, s, p)
+        seed_report(sd, ims, s, p, quiet)
     return report(out, quiet)
 
 # %% ../nbs/06_pipeline.ipynb #d4bcb317
@@ -157,11 +162,11 @@ def _cost(folder:Path) -> dict:
     return dict(steps=cfg['steps'], train_s=train_seconds(folder), images_seen=max(cfg['n_images'], src['images_seen']),
                 labels_used=max(cfg['n_labelled'], src['labels_used']))   # one seed draws the same labelled subset for each row
 
-def seed_report(out:Path, ims, seed:int, p:dict) -> pd.DataFrame:
+def seed_report(out:Path, ims, seed:int, p:dict, quiet:bool=True) -> pd.DataFrame:
     "Measure the models of one seed's run in `out` on its held-out images; write `out/report.*`."
     valid_pct = json.loads((out/'mae'/'config.json').read_text())['valid_pct']
     tr, va = split_idxs(ims, valid_pct, seed)
-    df = compression_report({n: out/n for n in names}, ims.x[va], ims.y[va], out=out, onnx=p['onnx'], runs=p['runs'],
+    df = compression_report({n: out/n for n in names}, ims.x[va], ims.y[va], out=out, onnx=p['onnx'], runs=p['runs'], progress=not quiet,
                             calib=ims.x[tr[torch.randperm(len(tr), generator=torch.Generator().manual_seed(seed))[:256]]])
     cost = pd.DataFrame([dict(model=n, **_cost(out/n)) for n in names])
     df = df.merge(cost, on='model').assign(seed=seed, n_heldout=len(va))
@@ -233,3 +238,81 @@ def _notes(df:pd.DataFrame, per_seed:pd.DataFrame) -> str:
             f"latency p50 at batch 1 with 1 thread, throughput at batch 64, int8 calibrated on training images.\n\n{cost}\n\n"
             f"student_kd has {t['params'] / kd['params']:.1f}x fewer parameters than teacher and is "
             f"{t['latency_ms'] / kd['latency_ms']:.1f}x faster at batch-1 CPU latency.\n\n" + '\n\n'.join(verdict(per_seed)) + '\n')
+
+# %% ../nbs/06_pipeline.ipynb #25818c11
+sweep_rows = ('teacher', 'student_kd', 'student_scratch')    # the rows of `rows` that the label curve trains
+
+def label_fracs_of(label_fracs) -> list:
+    "Label fractions from `'0.01,0.1,1'` (or a list), each checked to be in (0, 1]."
+    fracs = [float(v) for v in (label_fracs.split(',') if isinstance(label_fracs, str) else label_fracs)]
+    bad = [f for f in fracs if not 0 < f <= 1]
+    if bad or not fracs: raise ValueError(f'label fractions must be in (0, 1], got {label_fracs!r}: e.g. --label-fracs 0.01,0.1,1')
+    return sorted(set(fracs))
+
+def heldout_top1(folder:Path, ims, va) -> float:
+    "Top-1 of the classifier in `folder` on the held-out images `va`, normalised with its own statistics."
+    model, spec = load_classifier(folder)
+    return accuracy_stats(predict(model, own_inputs(ims.x[va], spec)), ims.y[va])['top1']
+
+def label_curve(per_seed:pd.DataFrame) -> pd.DataFrame:
+    "Mean and std over seeds of top-1, per label fraction and model."
+    g = per_seed.groupby(['label_frac', 'model'], sort=False)
+    df = g.agg(top1=('top1', 'mean'), top1_std=('top1', 'std'), seeds=('seed', 'size'), labels=('labels', 'mean')).reset_index()
+    return df.fillna({'top1_std': 0.}).astype({'labels': int})
+
+# %% ../nbs/06_pipeline.ipynb #a13a536f
+def plot_label_curve(df:pd.DataFrame, path=None):
+    "Top-1 (+- std over seeds) against the label fraction, a line per model."
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(5.6, 3.8))
+    for m, g in df.groupby('model', sort=False):
+        ax.errorbar(g['label_frac'], g['top1'] * 100, yerr=g['top1_std'] * 100, marker='o', ms=4, capsize=3, label=m)
+    fr = sorted(df['label_frac'].unique())
+    ax.set_xscale('log'); ax.set_xticks(fr); ax.set_xticklabels([f'{f:.0%}' for f in fr])
+    ax.set_xlabel('labelled fraction of the training images'); ax.set_ylabel('held-out top-1 (%)')
+    ax.grid(alpha=.3); ax.legend(fontsize=8)
+    ax.set_title(f"mean +- std over {int(df['seeds'].max())} seed(s)", fontsize=9)
+    fig.tight_layout()
+    if path: fig.savefig(path, dpi=120); plt.close(fig)
+    return fig
+
+# %% ../nbs/06_pipeline.ipynb #6cf28035
+def sweep(data:str='digits', # 'digits' or a folder of images in class folders
+          out:str='runs/sweep', # Output folder
+          label_fracs:str='0.01,0.05,0.1,0.25,1', # Comma-separated fractions of the training labels
+          preset:Preset='default', # default, or quick (a smoke test)
+          student:str='cnn_tiny', # Student architecture
+          arch:MAEArch='mae_vit_micro_patch4', # MAE preset of the teacher
+          img_size:int=32, # Image side in pixels
+          seed:int=42, # Random seed (of the first seed with `seeds` > 1)
+          seeds:int=1, # Repeat with this many seeds; the curve gives mean +- std
+          precision:Precision='fp32', # fp16 needs CUDA; bf16 a GPU or a CPU with native bf16
+          resume:bool=False, # Skip finished stages, resume an interrupted one
+          force:bool=False, # Overwrite a non-empty `out`
+          quiet:bool=False, # No progress bars
+          device:str|None=None, # Device, e.g. cpu or cuda
+         ) -> pd.DataFrame:
+    "Teacher, distilled student and label-only student at each label fraction (one MAE per seed): the label curve."
+    fracs, p = label_fracs_of(label_fracs), presets[preset]
+    if seeds < 1: raise ValueError(f'seeds must be at least 1, got {seeds}')
+    ims = load_images(data, img_size)
+    if not ims.labelled: raise ValueError(f'maekd sweep needs labelled images (class folders): {data} has none')
+    if not resume: prepare_out(out, force=force)
+    out, common, recs = Path(out), dict(data=data, img_size=img_size, precision=precision, device=device), []
+    write_json(dict(data=str(data), preset=preset, label_fracs=fracs, student=student, arch=arch, seeds=[seed + i for i in range(seeds)]), out/'sweep.json')
+    for s in range(seed, seed + seeds):
+        sd = out/f'seed{s}'
+        _stage(sd/'mae', resume, quiet, pretrain, epochs=p['pretrain_epochs'], arch=arch, seed=s, **common)
+        va = split_idxs(ims, json.loads((sd/'mae'/'config.json').read_text())['valid_pct'], s)[1]
+        for f in fracs:
+            fd, r = sd/f'frac{f:g}', rows(sd/f'frac{f:g}', p, f, student, arch, mae=sd/'mae')
+            for n in sweep_rows:
+                fn, kw, lr = r[n]
+                _stage(fd/n, resume, quiet, fn, **kw, lr=lr, seed=s, **common)
+                recs.append(dict(seed=s, label_frac=f, model=n, top1=heldout_top1(fd/n, ims, va), labels=_cost(fd/n)['labels_used']))
+    pd.DataFrame(recs).to_csv(out/'label_curve_seeds.csv', index=False)
+    df = label_curve(pd.DataFrame(recs))
+    df.to_csv(out/'label_curve.csv', index=False)
+    plot_label_curve(df, out/'label_curve.png')
+    if not quiet: print(df.to_string(index=False))
+    return df

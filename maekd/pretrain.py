@@ -4,21 +4,18 @@
 
 # %% ../nbs/02_pretrain.ipynb #866a1fb1
 from __future__ import annotations
-import time, warnings
 from functools import partial
-from pathlib import Path
 import torch
 from fastcore.basics import store_attr
-from fastcore.script import call_parse
 from fastai.callback.core import Callback
 from fastai.callback.schedule import ParamScheduler, combine_scheds, SchedLin, SchedCos
 from fastai.learner import Learner
 from fastai.optimizer import Adam
 from fastai.torch_core import set_seed, rank_distrib
-from .masking import check_mask_ratio, unpatchify
-from .mae_model import create_mae, mae_presets, save_mae_checkpoint, MaskedAutoencoder
+from .masking import check_mask_ratio
+from .mae_model import create_mae, mae_presets, save_mae_checkpoint, MaskedAutoencoder, MAEArch
 from .data import load_images, split_idxs, image_dls
-from .learner import prepare_out, RunCheckpoint, RunHistory, set_precision, load_run_state, write_json, fit_quietly
+from .learner import prepare_out, RunCheckpoint, RunHistory, set_precision, load_run_state, write_json, fit_quietly, Precision, unwrap
 
 # %% auto #0
 __all__ = ['mae_loss', 'no_decay_params', 'MAECallback', 'mae_schedule', 'mae_learner', 'visible_weights', 'unnormalize_pred',
@@ -54,7 +51,7 @@ class MAECallback(Callback):
             noise = torch.rand(len(imgs), L, generator=self.gen).to(imgs.device)
         self.learn.xb, self.learn.yb = (imgs, self.mask_ratio, noise), (imgs,)
 
-    def _patch(self): return getattr(self.learn.model, 'module', self.learn.model).patch_size
+    def _patch(self): return unwrap(self.learn.model).patch_size
 
 # %% ../nbs/02_pretrain.ipynb #6dd51ed7
 def mae_schedule(lr:float, warmup_pct:float=0.1):
@@ -126,7 +123,7 @@ def show_reconstructions(model:MaskedAutoencoder, # A (pretrained) MAE
 # %% ../nbs/02_pretrain.ipynb #cd2a0a7f
 def _export_mae(learn, out):
     "Write the MAE in both formats after an epoch."
-    model = getattr(learn.model, 'module', learn.model)
+    model = unwrap(learn.model)
     save_mae_checkpoint(model, out/'mae.safetensors')
     save_mae_checkpoint(model, out/'mae.pth', epoch=learn.epoch)
 
@@ -138,7 +135,7 @@ def _check_positive(**kw):
 # %% ../nbs/02_pretrain.ipynb #ad136843
 def pretrain(data:str='digits', # 'digits' or a folder of images
              out:str='runs/mae', # Output folder
-             arch:str='mae_vit_micro_patch4', # MAE preset
+             arch:MAEArch='mae_vit_micro_patch4', # MAE preset
              img_size:int=32, # Image side in pixels
              epochs:int=100, # Number of epochs
              bs:int=64, # Batch size
@@ -146,7 +143,7 @@ def pretrain(data:str='digits', # 'digits' or a folder of images
              mask_ratio:float=0.75, # Fraction of patches to mask
              norm_pix_loss:bool=True, # Standardised patch targets
              warmup_pct:float=0.1, # Fraction of training spent warming up
-             precision:str='fp32', # fp32, fp16 (CUDA) or bf16
+             precision:Precision='fp32', # fp16 needs CUDA; bf16 a GPU or a CPU with native bf16
              seed:int=42, # Random seed
              valid_pct:float=0.2, # Held-out fraction (when the data has no val/ folder)
              resume:bool=False, # Continue the run in `out`

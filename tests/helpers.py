@@ -1,7 +1,6 @@
 "Shared helpers for the CLI tests: run `maekd` in-process or as a real process, make image folders."
 import os, subprocess, sys
 import numpy as np
-import pytest
 from PIL import Image
 from maekd.cli import main
 

@@ -1,7 +1,6 @@
 "`maekd run --preset quick`: every stage and the report, on the digits and on an image folder."
 import json
 import pandas as pd
-import pytest
 import torch
 from safetensors.torch import load_file
 from helpers import run_main, make_folder, assert_one_line_error
@@ -127,3 +126,14 @@ def test_resume_after_a_kill_before_the_first_checkpoint(tmp_path, capsys):
     assert (kd / 'student.safetensors').is_file() and (kd / 'last.pth').is_file()
     h = pd.read_csv(kd / 'history.csv')
     assert h['epoch'].tolist() == list(range(len(h)))          # each epoch once
+
+
+def test_sweep_from_the_command_line(tmp_path, capsys):
+    "`maekd sweep`: a bad fraction is one line; the quick preset writes the label curve and names it at the end."
+    code, _, err = run_main(['sweep', '--label-fracs', '0.1,1.5', '--out', tmp_path / 'bad'], capsys)
+    assert_one_line_error(code, err, 'label fractions must be in (0, 1]', '--label-fracs')
+    code, out, err = run_main(['sweep', '--preset', 'quick', '--label-fracs', '0.1', '--out', tmp_path / 'sw', '--quiet'], capsys)
+    assert code == 0, err
+    df = pd.read_csv(tmp_path / 'sw' / 'label_curve.csv')
+    assert list(df.columns[:4]) == ['label_frac', 'model', 'top1', 'top1_std'] and df['model'].tolist() == ['teacher', 'student_kd', 'student_scratch']
+    assert str(tmp_path / 'sw' / 'label_curve.png') in out
