@@ -174,6 +174,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                'maekd.learner.plot_history': ('learner.html#plot_history', 'maekd/learner.py'),
                                'maekd.learner.prepare_out': ('learner.html#prepare_out', 'maekd/learner.py'),
                                'maekd.learner.resume_command': ('learner.html#resume_command', 'maekd/learner.py'),
+                               'maekd.learner.scaled_lr': ('learner.html#scaled_lr', 'maekd/learner.py'),
                                'maekd.learner.set_precision': ('learner.html#set_precision', 'maekd/learner.py'),
                                'maekd.learner.set_rng_state': ('learner.html#set_rng_state', 'maekd/learner.py'),
                                'maekd.learner.unwrap': ('learner.html#unwrap', 'maekd/learner.py'),

@@ -24,7 +24,7 @@ from .masking import check_mask_ratio
 from .mae_model import (MaskedAutoencoder, resize_pos_embed, atomic_write, create_mae, mae_from_checkpoint, mae_presets,
                              MAEArch, load_mae_checkpoint)
 from .data import load_images, split_idxs, label_subset, image_dls, BatchAug, TensorItems
-from .learner import prepare_out, RunCheckpoint, RunHistory, set_precision, load_run_state, write_json, fit_quietly, StepBudget, epochs_for, Precision, unwrap
+from .learner import prepare_out, RunCheckpoint, RunHistory, set_precision, load_run_state, write_json, fit_quietly, StepBudget, epochs_for, Precision, unwrap, scaled_lr
 from .pretrain import mae_schedule, no_decay_params, _check_positive
 from .kd_loss import soft_target, feature_l1, kd_blend, kd_losses
 
@@ -539,7 +539,7 @@ def finetune(mae:str|None=None, # Pretraining folder or MAE checkpoint (None: tr
     dls = image_dls(ims, lab, va, bs=bs, labels=True, scale=(crop_scale, 1.), stats=stats, device=device)
     spec.update(classes=ims.classes, stats=dls.stats)
     layer_decay = layer_decay if mae and not student else None     # decay is for pretrained layers, not random ones
-    learn = classifier_learner(dls, model, lr * dls.train.bs / 256, layer_decay,
+    learn = classifier_learner(dls, model, scaled_lr(lr, dls.train.bs), layer_decay,
                                label_smoothing=label_smoothing)
     set_precision(learn, precision)
     if not rank_distrib():
@@ -640,7 +640,7 @@ def distill(teacher:str='runs/teacher', # Teacher: a finetune output folder or i
     dls = image_dls(kept, tr, va, bs=bs, labels=use_labels, scale=(crop_scale, 1.), stats=t_spec['stats'], device=device)
     if cache: dls = _cached_dls(dls, ims, tr, t_model, out, cache_views, cache_topk, device, force, kept.y[tr] if use_labels else None, quiet)
     learn = distill_learner(dls, s_model, t_model, method, alpha, temperature, teacher_keep=1 - teacher_mask, keep_by=keep_by,
-                            cached=cache, lr=lr * dls.train.bs / 256)
+                            cached=cache, lr=scaled_lr(lr, dls.train.bs))
     set_precision(learn, precision)
     spec = dict(builder=student, kwargs=dict(num_classes=n_cls, in_chans=ims.n_chans, img_size=img_size),
                 classes=t_spec['classes'], stats=t_spec['stats'])

@@ -17,7 +17,7 @@ from fastai.torch_core import rank_distrib
 from .mae_model import atomic_write
 
 # %% auto #0
-__all__ = ['Precision', 'prepare_out', 'get_rng_state', 'set_rng_state', 'load_run_state', 'unwrap', 'RunCheckpoint',
+__all__ = ['Precision', 'prepare_out', 'get_rng_state', 'set_rng_state', 'load_run_state', 'scaled_lr', 'unwrap', 'RunCheckpoint',
            'plot_history', 'RunHistory', 'CPUMixedPrecision', 'cpu_bf16_native', 'set_precision', 'epochs_for',
            'StepBudget', 'distrib_context', 'fit_quietly', 'resume_command', 'cli_errors', 'write_json']
 
@@ -78,6 +78,10 @@ def load_run_state(out) -> dict:
                          'checkpoint; start again with --force') from None
 
 # %% ../nbs/01b_learner.ipynb #2f386f30
+def scaled_lr(lr:float, bs:int) -> float:
+    "The learning rate for batches of `bs` images, from `lr` given for 256 (the linear rule of MAE and DeiT)."
+    return lr * bs / 256
+
 def unwrap(model:torch.nn.Module) -> torch.nn.Module:
     "The model inside a `DistributedDataParallel` wrapper, or `model` itself."
     return getattr(model, 'module', model)

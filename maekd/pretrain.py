@@ -6,20 +6,20 @@
 from __future__ import annotations
 from functools import partial
 import torch
-from fastcore.basics import store_attr
+from fastcore.basics import store_attr, str_enum
 from fastai.callback.core import Callback
 from fastai.callback.schedule import ParamScheduler, combine_scheds, SchedLin, SchedCos
 from fastai.learner import Learner
 from fastai.optimizer import Adam
 from fastai.torch_core import set_seed, rank_distrib
-from .masking import check_mask_ratio
+from .masking import check_mask_ratio, block_noise
 from .mae_model import create_mae, mae_presets, save_mae_checkpoint, MaskedAutoencoder, MAEArch
 from .data import load_images, split_idxs, image_dls
-from .learner import prepare_out, RunCheckpoint, RunHistory, set_precision, load_run_state, write_json, fit_quietly, Precision, unwrap
+from .learner import prepare_out, RunCheckpoint, RunHistory, set_precision, load_run_state, write_json, fit_quietly, Precision, unwrap, scaled_lr
 
 # %% auto #0
-__all__ = ['mae_loss', 'no_decay_params', 'MAECallback', 'mae_schedule', 'mae_learner', 'visible_weights', 'unnormalize_pred',
-           'show_reconstructions', 'pretrain']
+__all__ = ['MaskType', 'mae_loss', 'no_decay_params', 'MAECallback', 'mae_schedule', 'mae_learner', 'visible_weights',
+           'unnormalize_pred', 'show_reconstructions', 'pretrain']
 
 # %% ../nbs/02_pretrain.ipynb #1ecedfe4
 def mae_loss(out, *yb):
@@ -31,11 +31,14 @@ def no_decay_params(model) -> list:
     return [p for n, p in model.named_parameters() if p.ndim <= 1 or n.endswith(('token', 'pos_embed'))]
 
 # %% ../nbs/02_pretrain.ipynb #dd3d1149
+MaskType = str_enum('MaskType', 'random', 'block')   # the choices of `--mask-type`
+
 class MAECallback(Callback):
-    "Feed batches to a `MaskedAutoencoder` and train on its loss (images are the target)."
+    "Feed batches to a `MaskedAutoencoder` and train on its loss (images are the target); random or block masks."
     order = 5   # before mixed precision enters autocast
-    def __init__(self, mask_ratio:float=0.75, valid_seed:int=0):
+    def __init__(self, mask_ratio:float=0.75, valid_seed:int=0, mask_type:str='random'):
         check_mask_ratio(mask_ratio); store_attr()
+        if mask_type not in ('random', 'block'): raise ValueError(f'unknown mask type {mask_type!r}: use random or block')
 
     def before_fit(self):
         self.learn.loss_func = mae_loss
@@ -44,11 +47,11 @@ class MAECallback(Callback):
     def before_validate(self): self.gen = torch.Generator().manual_seed(self.valid_seed)
 
     def before_batch(self):
-        imgs = self.xb[0]
-        noise = None
-        if not self.training:
-            L = (imgs.shape[-2] // self._patch()) * (imgs.shape[-1] // self._patch())
-            noise = torch.rand(len(imgs), L, generator=self.gen).to(imgs.device)
+        imgs, gen = self.xb[0], None if self.training else self.gen
+        grid = (imgs.shape[-2] // self._patch(), imgs.shape[-1] // self._patch())
+        noise = None                                          # the model draws it: random masks while training
+        if self.mask_type == 'block': noise = block_noise(len(imgs), grid, self.mask_ratio, generator=gen, device=imgs.device)
+        elif not self.training: noise = torch.rand(len(imgs), grid[0] * grid[1], generator=gen).to(imgs.device)
         self.learn.xb, self.learn.yb = (imgs, self.mask_ratio, noise), (imgs,)
 
     def _patch(self): return unwrap(self.learn.model).patch_size
@@ -65,6 +68,7 @@ def mae_learner(dls, # `DataLoaders` of `(image,)` batches
                 base_lr:float=1.5e-4, # Learning rate for a batch of 256; scaled by bs/256
                 wd:float=0.05, # AdamW weight decay (not on biases, norms, tokens)
                 img_size:int|None=None, # Image side (default: the data's)
+                mask_type:str='random', # random patches (MAE) or blocks of patches (BEiT)
                 **kwargs, # More `MaskedAutoencoder` arguments
                ) -> Learner:
     "A fastai `Learner` that pretrains an MAE preset with the MAE recipe."
@@ -72,7 +76,7 @@ def mae_learner(dls, # `DataLoaders` of `(image,)` batches
     model = create_mae(arch, img_size=img_size, in_chans=dls.n_chans, norm_pix_loss=norm_pix_loss, **kwargs)
     opt = partial(Adam, mom=0.9, sqr_mom=0.95, eps=1e-8, decouple_wd=True)
     learn = Learner(dls, model, loss_func=mae_loss, opt_func=opt, wd=wd, wd_bn_bias=True,
-                    lr=base_lr * dls.train.bs / 256, cbs=MAECallback(mask_ratio))
+                    lr=scaled_lr(base_lr, dls.train.bs), cbs=MAECallback(mask_ratio, mask_type=mask_type))
     return learn
 
 # %% ../nbs/02_pretrain.ipynb #147d6af2
@@ -141,6 +145,7 @@ def pretrain(data:str='digits', # 'digits' or a folder of images
              bs:int=64, # Batch size
              lr:float=1.5e-3, # Base learning rate (the run uses lr x bs / 256)
              mask_ratio:float=0.75, # Fraction of patches to mask
+             mask_type:MaskType='random', # random patches (MAE) or blocks of patches (BEiT)
              norm_pix_loss:bool=True, # Standardised patch targets
              warmup_pct:float=0.1, # Fraction of training spent warming up
              precision:Precision='fp32', # fp16 needs CUDA; bf16 a GPU or a CPU with native bf16
@@ -161,10 +166,10 @@ def pretrain(data:str='digits', # 'digits' or a folder of images
     set_seed(seed)
     tr, va = split_idxs(ims, valid_pct, seed)
     dls = image_dls(ims, tr, va, bs=bs, device=device)
-    learn = mae_learner(dls, arch, mask_ratio, norm_pix_loss, base_lr=lr, img_size=img_size)
+    learn = mae_learner(dls, arch, mask_ratio, norm_pix_loss, base_lr=lr, img_size=img_size, mask_type=mask_type)
     set_precision(learn, precision)
     cfg = dict(stage='pretrain', data=str(data), arch=arch, img_size=img_size, epochs=epochs, bs=bs, lr=lr,
-               mask_ratio=mask_ratio, norm_pix_loss=norm_pix_loss, seed=seed, valid_pct=valid_pct, n_chans=ims.n_chans,
+               mask_ratio=mask_ratio, mask_type=mask_type, norm_pix_loss=norm_pix_loss, seed=seed, valid_pct=valid_pct, n_chans=ims.n_chans,
                stats=dls.stats, n_train=len(tr), n_valid=len(va), model=learn.model.config)
     if not rank_distrib(): write_json(cfg, out/'config.json')
     start = 0 if state is None else state['epoch'] + 1
