@@ -89,9 +89,7 @@ def unwrap(model:torch.nn.Module) -> torch.nn.Module:
 class RunCheckpoint(Callback):
     "Save `last.pth` (model, optimizer, epoch, random states) atomically after each epoch; restore it to resume."
     order = 65   # after the recorder and the CSV logger
-    def __init__(self, out, export=None, state=None):
-        store_attr(); self.start = 0 if state is None else state['epoch'] + 1
-        self.saved = None if state is None else state['epoch']      # the epoch of the last complete checkpoint
+    def __init__(self, out, export=None, state=None): store_attr(); self.start = 0 if state is None else state['epoch'] + 1
 
     def before_fit(self):
         if self.state is None: return
@@ -108,10 +106,9 @@ class RunCheckpoint(Callback):
             if self.export: self.export(self.learn, Path(self.out))
         except OSError as e:
             if e.errno != errno.ENOSPC: raise
-            kept = (f'the last complete checkpoint (epoch {self.saved} in history.csv) is intact in {self.out}/last.pth: free space '
-                    'or move the folder, then continue with --resume') if self.saved is not None else 'no checkpoint was complete yet: free space and start again'
-            raise OSError(errno.ENOSPC, f'disk full: {e.strerror}; {kept}') from None
-        self.saved = self.epoch
+            kept = (f'the last complete checkpoint (epoch {self.epoch - 1} in history.csv) is intact in {self.out}/last.pth: free space '
+                    'or move the folder, then continue with --resume') if self.epoch else 'no checkpoint was complete yet: free space and start again'
+            raise OSError(errno.ENOSPC, f'disk full: {e.strerror}; {kept}') from None   # every earlier epoch was saved, or we stopped
 
 # %% ../nbs/01b_learner.ipynb #e918e98f
 def plot_history(csv, png=None):
