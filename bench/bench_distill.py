@@ -22,8 +22,10 @@ from fastai.torch_core import set_seed
 from fastai.data.load import DataLoader
 from fastai.data.core import DataLoaders
 from maekd.data import load_digits_images, split_idxs, image_dls
-from maekd.distill import (vit_classifier, create_student, classifier_learner, distill_learner, TeacherCache, CachedViews,
-                           IndexedItems, teacher_flops_saved)
+from maekd.classifiers import vit_classifier, create_student
+from maekd.finetune import classifier_learner
+from maekd.cache import TeacherCache, CachedViews, IndexedItems
+from maekd.distill import distill_learner, teacher_flops_saved
 
 
 def epoch_time(learn):

@@ -12,7 +12,8 @@ import torch
 warnings.filterwarnings('ignore')
 from fastai.torch_core import set_seed
 from maekd.data import load_digits_images, split_idxs, image_dls
-from maekd.pretrain import mae_learner, mae_schedule, no_decay_params
+from maekd.pretrain import mae_learner
+from maekd.learner import warmup_cosine, no_decay_params
 
 
 def bare_epoch(model, dls, lr, n_total, warmup_pct=0.1, mask_ratio=0.75):
@@ -45,7 +46,7 @@ def main(rounds=5, arch='mae_vit_micro_patch4', bs=64):
         def run_learner():
             learn.model.load_state_dict(init); learn.opt = None
             t = time.perf_counter()
-            with learn.no_bar(), learn.no_logging(): learn.fit(1, cbs=mae_schedule(learn.lr))
+            with learn.no_bar(), learn.no_logging(): learn.fit(1, cbs=warmup_cosine(learn.lr))
             return time.perf_counter() - t
         def run_bare():
             learn.model.load_state_dict(init)

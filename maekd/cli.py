@@ -4,17 +4,19 @@
 
 # %% ../nbs/07_cli.ipynb #d60095cc
 from __future__ import annotations
-import argparse, re, sys, time
+import argparse, errno, functools, re, shlex, sys, time
 from pathlib import Path
 from fastcore.script import parse_cli
 from . import __version__
-from .learner import cli_errors
 from .pretrain import pretrain
-from .distill import finetune, distill, dmae
-from .pipeline import run, sweep
+from .finetune import finetune
+from .dmae import dmae
+from .distill import distill
+from .pipeline import run
+from .sweep import sweep
 
 # %% auto #0
-__all__ = ['commands', 'main']
+__all__ = ['commands', 'resume_command', 'cli_errors', 'main']
 
 # %% ../nbs/07_cli.ipynb #1b5b50bd
 commands = {'run': run, 'sweep': sweep, 'pretrain': pretrain, 'finetune': finetune, 'distill': distill, 'dmae': dmae}
@@ -34,6 +36,33 @@ def _report(out, t0):
     print(f'\nwrote {n} files to {out} in {time.time() - t0:.0f}s; the ones to open:')
     for name in _key_files:
         if (out/name).is_file(): print(f'  {out/name}')
+
+# %% ../nbs/07_cli.ipynb #1cbeefb3
+def _one_line(e:Exception) -> str:
+    "The line of a bad-input exception a user needs (without fastai's 'Exception occured in `...`' line)."
+    if isinstance(e, OSError) and e.errno == errno.ENOSPC:
+        return e.strerror if e.strerror.startswith('disk full') else f'disk full ({e.strerror}): free space, then continue with --resume'
+    lines = [l.strip() for l in str(e).strip().splitlines() if l.strip() and not l.startswith('Exception occured in `')]
+    return lines[0] if lines else type(e).__name__
+
+def resume_command(argv:list|None=None) -> str:
+    "The command line that continues the interrupted command `argv` (default: `sys.argv`): `--resume` in, `--force` out."
+    cmd, *args = sys.argv if argv is None else argv
+    args = [a for a in args if a != '--force'] + ([] if '--resume' in args else ['--resume'])
+    return ' '.join([cmd, *map(shlex.quote, map(str, args))])
+
+def cli_errors(f):
+    "Bad input from `f`: a one-line message and exit code 2; Ctrl-C: the command that resumes, exit code 130."
+    @functools.wraps(f)
+    def _inner(*args, **kwargs):
+        try: return f(*args, **kwargs)
+        except (ValueError, OSError) as e:
+            print(f'maekd: error: {_one_line(e)}', file=sys.stderr)
+            sys.exit(2)
+        except KeyboardInterrupt:
+            print(f'\nmaekd: interrupted; continue with: {resume_command()}', file=sys.stderr)
+            sys.exit(130)
+    return _inner
 
 # %% ../nbs/07_cli.ipynb #9eddd33c
 def _arg_error(parser, message):

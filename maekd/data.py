@@ -17,7 +17,7 @@ from .masking import check_patchable
 
 # %% auto #0
 __all__ = ['IMG_EXTS', 'ImageSet', 'load_digits_images', 'available_memory', 'check_fits', 'load_folder_images', 'load_images',
-           'split_idxs', 'label_subset', 'channel_stats', 'BatchAug', 'TensorItems', 'image_dls']
+           'split_idxs', 'label_subset', 'need_labels', 'channel_stats', 'BatchAug', 'TensorItems', 'image_dls']
 
 # %% ../nbs/01a_data.ipynb #cd94c1a5
 IMG_EXTS = {'.png', '.jpg', '.jpeg', '.bmp', '.gif', '.tif', '.tiff', '.webp'}
@@ -136,6 +136,10 @@ def label_subset(ims:ImageSet, idxs:torch.Tensor, frac:float, seed:int=0) -> tor
         ic = idxs[ims.y[idxs] == c]
         keep.append(ic[torch.randperm(len(ic), generator=g)[:max(1, round(len(ic) * frac))]])
     return torch.cat(keep).sort().values
+
+def need_labels(ims:ImageSet, what:str):
+    "Refuse unlabelled images for `what`, a stage or option that needs labels."
+    if not ims.labelled: raise ValueError(f'{what} needs labelled images: use class folders (root/<class>/...) or "digits"')
 
 # %% ../nbs/01a_data.ipynb #20e2a42b
 def channel_stats(x:torch.Tensor) -> tuple:

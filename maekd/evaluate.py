@@ -11,8 +11,8 @@ import pandas as pd
 from fastprogress.fastprogress import progress_bar
 import torch, torch.nn as nn
 from safetensors.torch import save_file
-from .distill import count_flops, load_classifier, student_of
-from .mae_model import atomic_write
+from .core import atomic_write
+from .classifiers import count_flops, load_classifier, student_of
 from .data import BatchAug
 
 # %% auto #0

@@ -4,7 +4,7 @@
 
 # %% ../nbs/01b_learner.ipynb #573cb550
 from __future__ import annotations
-import errno, functools, json, math, random, shlex, sys, os, time
+import errno, functools, math, random, os, time
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -14,12 +14,13 @@ from fastai.callback.core import Callback, CancelTrainException
 from fastai.callback.progress import CSVLogger
 from fastai.callback.fp16 import MixedPrecision
 from fastai.torch_core import rank_distrib
-from .mae_model import atomic_write
+from fastai.callback.schedule import ParamScheduler, combine_scheds, SchedLin, SchedCos
+from .core import atomic_write, unwrap
 
 # %% auto #0
-__all__ = ['Precision', 'prepare_out', 'get_rng_state', 'set_rng_state', 'load_run_state', 'scaled_lr', 'unwrap', 'RunCheckpoint',
-           'plot_history', 'RunHistory', 'CPUMixedPrecision', 'cpu_bf16_native', 'set_precision', 'epochs_for',
-           'StepBudget', 'distrib_context', 'fit_quietly', 'resume_command', 'cli_errors', 'write_json']
+__all__ = ['Precision', 'prepare_out', 'get_rng_state', 'set_rng_state', 'load_run_state', 'RunCheckpoint', 'plot_history',
+           'RunHistory', 'CPUMixedPrecision', 'cpu_bf16_native', 'set_precision', 'warmup_cosine', 'no_decay_params',
+           'NoDecayCallback', 'epochs_for', 'StepBudget', 'distrib_context', 'fit_quietly']
 
 # %% ../nbs/01b_learner.ipynb #b1104947
 def prepare_out(out, # Output folder
@@ -78,14 +79,6 @@ def load_run_state(out) -> dict:
                          'checkpoint; start again with --force') from None
 
 # %% ../nbs/01b_learner.ipynb #2f386f30
-def scaled_lr(lr:float, bs:int) -> float:
-    "The learning rate for batches of `bs` images, from `lr` given for 256 (the linear rule of MAE and DeiT)."
-    return lr * bs / 256
-
-def unwrap(model:torch.nn.Module) -> torch.nn.Module:
-    "The model inside a `DistributedDataParallel` wrapper, or `model` itself."
-    return getattr(model, 'module', model)
-
 class RunCheckpoint(Callback):
     "Save `last.pth` (model, optimizer, epoch, random states) atomically after each epoch; restore it to resume."
     order = 65   # after the recorder and the CSV logger
@@ -178,6 +171,20 @@ def set_precision(learn, precision:str='fp32'):
     elif precision == 'bf16': learn.to_bf16() if cuda else learn.add_cb(CPUMixedPrecision())
     return learn
 
+# %% ../nbs/01b_learner.ipynb #d80bc088
+def warmup_cosine(lr:float, warmup_pct:float=0.1):
+    "Per-iteration linear warmup over `warmup_pct` of training, then half-cycle cosine to 0."
+    return ParamScheduler({'lr': combine_scheds([warmup_pct, 1 - warmup_pct], [SchedLin(0., lr), SchedCos(lr, 0.)])})
+
+def no_decay_params(model) -> list:
+    "Parameters that get no weight decay: biases, norms (1-D) and tokens/positional embeddings."
+    return [p for n, p in model.named_parameters() if p.ndim <= 1 or n.endswith(('token', 'pos_embed'))]
+
+class NoDecayCallback(Callback):
+    "No weight decay on `no_decay_params` of the model."
+    def before_fit(self):
+        for p in no_decay_params(unwrap(self.learn.model)): self.learn.opt.state[p]['do_wd'] = False
+
 # %% ../nbs/01b_learner.ipynb #479016e7
 def epochs_for(steps:int, n_batches:int) -> int:
     "Epochs of `n_batches` batches needed for `steps` optimizer steps."
@@ -224,35 +231,3 @@ def fit_quietly(learn, quiet:bool, *args, **kwargs):
             with learn.no_bar(), learn.no_logging(): learn.fit(*args, **kwargs)
         distrib_barrier()        # the next stage reads what rank 0 just wrote
     return learn
-
-# %% ../nbs/01b_learner.ipynb #1cbeefb3
-def _one_line(e:Exception) -> str:
-    "The line of a bad-input exception a user needs (without fastai's 'Exception occured in `...`' line)."
-    if isinstance(e, OSError) and e.errno == errno.ENOSPC:
-        return e.strerror if e.strerror.startswith('disk full') else f'disk full ({e.strerror}): free space, then continue with --resume'
-    lines = [l.strip() for l in str(e).strip().splitlines() if l.strip() and not l.startswith('Exception occured in `')]
-    return lines[0] if lines else type(e).__name__
-
-def resume_command(argv:list|None=None) -> str:
-    "The command line that continues the interrupted command `argv` (default: `sys.argv`): `--resume` in, `--force` out."
-    cmd, *args = sys.argv if argv is None else argv
-    args = [a for a in args if a != '--force'] + ([] if '--resume' in args else ['--resume'])
-    return ' '.join([cmd, *map(shlex.quote, map(str, args))])
-
-def cli_errors(f):
-    "Bad input from `f`: a one-line message and exit code 2; Ctrl-C: the command that resumes, exit code 130."
-    @functools.wraps(f)
-    def _inner(*args, **kwargs):
-        try: return f(*args, **kwargs)
-        except (ValueError, OSError) as e:
-            print(f'maekd: error: {_one_line(e)}', file=sys.stderr)
-            sys.exit(2)
-        except KeyboardInterrupt:
-            print(f'\nmaekd: interrupted; continue with: {resume_command()}', file=sys.stderr)
-            sys.exit(130)
-    return _inner
-
-# %% ../nbs/01b_learner.ipynb #e9c0fcfd
-def write_json(obj, path):
-    "Write `obj` as indented JSON, atomically."
-    return atomic_write(path, lambda p: Path(p).write_text(json.dumps(obj, indent=2, default=str)))

@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_mae_model.ipynb #396d3c83
 from __future__ import annotations
-import argparse, errno, json, os, sys
+import argparse, json, sys
 from functools import partial
 from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F
@@ -12,13 +12,14 @@ from timm.layers import PatchEmbed
 from timm.models.vision_transformer import Block
 from fastcore.basics import patch, str_enum
 from safetensors.torch import save_file, load_file, safe_open
+from .core import atomic_write
 from .masking import patchify, unpatchify, random_masking, check_patchable
 
 # %% auto #0
 __all__ = ['mae_presets', 'MAEArch', 'sincos_1d', 'sincos_2d', 'MaskedAutoencoder', 'create_mae', 'mae_vit_base_patch16',
            'mae_vit_large_patch16', 'mae_vit_huge_patch14', 'mae_vit_tiny_patch16', 'mae_vit_tiny_patch4',
            'mae_vit_micro_patch4', 'mae_vit_nano_patch4', 'read_state_dict', 'resize_pos_embed', 'load_mae_checkpoint',
-           'atomic_write', 'save_mae_checkpoint', 'mae_from_checkpoint']
+           'save_mae_checkpoint', 'mae_from_checkpoint']
 
 # %% ../nbs/01_mae_model.ipynb #b5292977
 def sincos_1d(dim:int, pos:torch.Tensor) -> torch.Tensor:
@@ -248,24 +249,6 @@ def load_mae_checkpoint(model:MaskedAutoencoder, # Model to load into
               'the encoder is loaded, the decoder keeps its initial weights', file=sys.stderr)
     model.load_state_dict(sd, strict=False)
     return missing
-
-# %% ../nbs/01_mae_model.ipynb #29c3651c
-def atomic_write(path, write_fn):
-    "Call `write_fn(tmp_path)`, then move the file into `path` in one step (never half-written)."
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f'.{path.name}.tmp{os.getpid()}')
-    try:
-        write_fn(tmp)
-        with open(tmp, 'rb') as f: os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except (OSError, RuntimeError) as e:     # torch's zip writer reports a full disk as a RuntimeError ('unexpected pos')
-        if getattr(e, 'errno', None) == errno.ENOSPC or (isinstance(e, RuntimeError) and ('unexpected pos' in str(e) or 'write' in str(e))):
-            raise OSError(errno.ENOSPC, f'could not write {path}: no space left on the disk') from None
-        raise
-    finally:
-        if tmp.exists(): tmp.unlink()
-    return path
 
 # %% ../nbs/01_mae_model.ipynb #9df33976
 def save_mae_checkpoint(model:MaskedAutoencoder, # Model to save

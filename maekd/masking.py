@@ -6,6 +6,7 @@
 from __future__ import annotations
 import math
 import torch
+from .core import HIDDEN_GREY
 
 # %% auto #0
 __all__ = ['check_patchable', 'patchify', 'unpatchify', 'check_mask_ratio', 'random_masking', 'block_noise',
@@ -128,7 +129,7 @@ def show_masking(img:torch.Tensor, # One image `(C, H, W)`
     m = unpatchify(mask[None, :, None].expand(-1, -1, p*p*C).float(), p, H, W)[0]
     lo, hi = img.min(), img.max()
     vis = (img - lo) / (hi - lo + 1e-8)
-    vis = vis * (1 - m) + m * 0.45                       # masked patches in mid grey
+    vis = vis * (1 - m) + m * HIDDEN_GREY               # masked patches in mid grey
     if ax is None: ax = plt.gca()
     ax.imshow(vis.permute(1, 2, 0).squeeze(-1).cpu(), cmap='gray', vmin=0, vmax=1)
     for i in range(1, H // p): ax.axhline(i * p - .5, color='tab:orange', lw=.4)

@@ -6,7 +6,9 @@ import torch
 warnings.filterwarnings('ignore')
 from fastai.torch_core import rank_distrib, num_distrib
 from maekd.pretrain import pretrain
-from maekd.distill import finetune, distill, student_of
+from maekd.classifiers import student_of
+from maekd.finetune import finetune
+from maekd.distill import distill
 
 out = Path(sys.argv[1])
 kw = dict(img_size=16, epochs=1, quiet=True)

@@ -2,7 +2,7 @@
 import json, os
 import pytest, torch
 from helpers import run_main, make_folder, assert_one_line_error
-from maekd.distill import load_classifier
+from maekd.classifiers import load_classifier
 from maekd.mae_model import mae_vit_micro_patch4, save_mae_checkpoint
 
 FAST = ['--img-size', '16', '--epochs', '1']
@@ -146,7 +146,8 @@ def test_enumerated_options_list_their_choices_and_fail_at_once(capsys):
 
 
 def test_linear_probe_trains_the_head_only(runs, tmp_path):
-    from maekd.distill import finetune, load_mae_source
+    from maekd.finetune import finetune
+    from maekd.pretrain import load_mae_source
     learn = finetune(str(runs / 'mae'), out=str(tmp_path / 'lp'), linear_probe=True, img_size=16, steps=4, quiet=True)
     model, _ = load_classifier(tmp_path / 'lp')
     mae, _ = load_mae_source(runs / 'mae')
