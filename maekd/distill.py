@@ -9,7 +9,6 @@ __all__ = ['KDMethod', 'KeepBy', 'student_accuracy', 'teacher_agreement', 'pool_
 
 # %% ../nbs/04_distill.ipynb #d125b7aa
 import dataclasses, hashlib, inspect
-from functools import partial
 import torch, torch.nn as nn
 from timm.models.vision_transformer import VisionTransformer
 from fastcore.basics import store_attr, str_enum
@@ -17,11 +16,10 @@ from fastcore.meta import delegates
 from fastai.callback.core import Callback
 from fastai.callback.hook import Hook
 from fastai.learner import Learner
-from fastai.optimizer import Adam
 from .core import check_positive, feature_block, scaled_lr, unwrap
 from .mae_model import mae_presets
 from .data import label_subset, image_dls, need_labels
-from .learner import NoDecayCallback
+from .learner import NoDecayCallback, adamw
 from .stage import Stage, run_options
 from .classifiers import create_student, load_classifier, student_of, KDStudent, count_flops, classifier_export
 from .kd_loss import soft_target, feature_l1, kd_blend, kd_losses
@@ -86,8 +84,7 @@ def distill_learner(dls, student:nn.Module, teacher:nn.Module, method:str='soft'
         cbs.append(FeatureKDCallback(feat, feature_weight))
     if teacher_keep < 1: cbs.append(MaskedTeacherCallback(teacher_keep, keep_by))
     metrics = ([student_accuracy] if dls.valid.dataset.y is not None else []) + [teacher_agreement]
-    opt = partial(Adam, mom=0.9, sqr_mom=0.999, eps=1e-8, decouple_wd=True)
-    learn = Learner(dls, student, loss_func=kd_blend, opt_func=opt, wd=wd, metrics=metrics, cbs=cbs)
+    learn = Learner(dls, student, loss_func=kd_blend, opt_func=adamw(), wd=wd, metrics=metrics, cbs=cbs)
     learn.lr = lr
     return learn
 

@@ -6,18 +6,16 @@
 __all__ = ['vit_splitter', 'layer_lrs', 'classifier_learner', 'finetune']
 
 # %% ../nbs/02b_finetune.ipynb #e47addb1
-from functools import partial
 import numpy as np
 import torch.nn as nn
 from timm.models.vision_transformer import VisionTransformer
 from fastcore.meta import delegates
 from fastai.learner import Learner
-from fastai.optimizer import Adam
 from fastai.metrics import accuracy
 from .core import check_positive, scaled_lr
 from .mae_model import create_mae, mae_presets, MAEArch
 from .data import label_subset, image_dls, need_labels
-from .learner import NoDecayCallback
+from .learner import NoDecayCallback, adamw
 from .stage import Stage, run_options
 from .pretrain import load_mae_source
 from .classifiers import vit_spec, build_classifier, load_mae_encoder, linear_probe_, classifier_export
@@ -37,12 +35,11 @@ def layer_lrs(lr:float, n_groups:int, decay:float) -> list:
 def classifier_learner(dls, model, lr:float=1e-3, layer_decay:float|None=None, wd:float=0.05,
                        label_smoothing:float=0.1, **kwargs) -> Learner:
     "A `Learner` for a classifier: AdamW, label smoothing, layer-wise lr decay for ViTs."
-    opt = partial(Adam, mom=0.9, sqr_mom=0.999, eps=1e-8, decouple_wd=True)
     kw = {}
     if layer_decay and isinstance(model, VisionTransformer) and any(p.requires_grad for p in model.blocks.parameters()):
         kw['splitter'] = vit_splitter
         lr = np.array(layer_lrs(lr, len(model.blocks) + 2, layer_decay))
-    learn = Learner(dls, model, loss_func=nn.CrossEntropyLoss(label_smoothing=label_smoothing), opt_func=opt, wd=wd,
+    learn = Learner(dls, model, loss_func=nn.CrossEntropyLoss(label_smoothing=label_smoothing), opt_func=adamw(), wd=wd,
                     metrics=accuracy, cbs=NoDecayCallback(), **kw, **kwargs)
     learn.lr = lr
     return learn

@@ -5,6 +5,8 @@
 # %% ../nbs/01b_learner.ipynb #573cb550
 from __future__ import annotations
 import errno, functools, math, random, os, time
+from functools import partial
+from fastai.optimizer import Adam
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -19,8 +21,8 @@ from .core import atomic_write, unwrap
 
 # %% auto #0
 __all__ = ['Precision', 'prepare_out', 'get_rng_state', 'set_rng_state', 'load_run_state', 'RunCheckpoint', 'plot_history',
-           'RunHistory', 'CPUMixedPrecision', 'cpu_bf16_native', 'set_precision', 'warmup_cosine', 'no_decay_params',
-           'NoDecayCallback', 'epochs_for', 'StepBudget', 'distrib_context', 'fit_quietly']
+           'RunHistory', 'CPUMixedPrecision', 'cpu_bf16_native', 'set_precision', 'adamw', 'warmup_cosine',
+           'no_decay_params', 'NoDecayCallback', 'epochs_for', 'StepBudget', 'distrib_context', 'fit_quietly']
 
 # %% ../nbs/01b_learner.ipynb #b1104947
 def prepare_out(out, # Output folder
@@ -172,6 +174,10 @@ def set_precision(learn, precision:str='fp32'):
     return learn
 
 # %% ../nbs/01b_learner.ipynb #d80bc088
+def adamw(sqr_mom:float=0.999):
+    "fastai's `Adam` with decoupled weight decay (AdamW): beta1 0.9, eps 1e-8; MAE pretraining uses `sqr_mom` 0.95."
+    return partial(Adam, mom=0.9, sqr_mom=sqr_mom, eps=1e-8, decouple_wd=True)
+
 def warmup_cosine(lr:float, warmup_pct:float=0.1):
     "Per-iteration linear warmup over `warmup_pct` of training, then half-cycle cosine to 0."
     return ParamScheduler({'lr': combine_scheds([warmup_pct, 1 - warmup_pct], [SchedLin(0., lr), SchedCos(lr, 0.)])})

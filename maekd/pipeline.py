@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['presets', 'Preset', 'lr_grid', 'names', 'rows', 'train_stage', 'train_seconds', 'final_accuracy', 'tune_lr',
-           'pipeline_options', 'start_pipeline', 'run', 'cost_of', 'seed_report', 'verdict', 'report']
+           'pipeline_options', 'start_pipeline', 'run', 'cost_of', 'seed_split', 'seed_report', 'verdict', 'report']
 
 # %% ../nbs/06_pipeline.ipynb #136f0688
 import json, time
@@ -139,6 +139,7 @@ def start_pipeline(cmd:str, out, **kwargs) -> tuple:
         raise FileNotFoundError(f'nothing to resume in {out} (no {cmd}.json): run without --resume to start')
     if not o.resume: prepare_out(out, force=o.force)
     out.mkdir(parents=True, exist_ok=True)
+    o.common = dict(data=o.data, img_size=o.img_size, precision=o.precision, device=o.device)   # what every stage of the run takes
     return o, ims, out
 
 @delegates(pipeline_options)
@@ -151,7 +152,7 @@ def run(out:str='runs/demo', # Output folder for every stage and the report
     p, seed, data, arch = presets[o.preset], o.seed, o.data, o.arch
     write_json(dict(data=str(data), preset=o.preset, label_frac=label_frac, student=o.student, arch=arch, img_size=o.img_size,
                     seeds=[seed + i for i in range(o.seeds)], tune=tune), out/'run.json')
-    common = dict(data=data, img_size=o.img_size, precision=o.precision, device=o.device)
+    common = o.common
     tuned = json.loads((out/'tune.json').read_text()) if (out/'tune.json').exists() else {}
     for s in range(seed, seed + o.seeds):
         sd = out/f'seed{s}'
@@ -174,10 +175,13 @@ def cost_of(folder:Path) -> dict:
     return dict(steps=cfg['steps'], train_s=train_seconds(folder), images_seen=max(cfg['n_images'], src['images_seen']),
                 labels_used=max(cfg['n_labelled'], src['labels_used']))   # one seed draws the same labelled subset for each row
 
+def seed_split(out:Path, ims, seed:int) -> tuple:
+    "(train, held-out) indices of the seed whose run is in `out`, split as its MAE pretraining split them."
+    return split_idxs(ims, json.loads((out/'mae'/'config.json').read_text())['valid_pct'], seed)
+
 def seed_report(out:Path, ims, seed:int, p:dict, quiet:bool=True) -> pd.DataFrame:
     "Measure the models of one seed's run in `out` on its held-out images; write `out/report.*`."
-    valid_pct = json.loads((out/'mae'/'config.json').read_text())['valid_pct']
-    tr, va = split_idxs(ims, valid_pct, seed)
+    tr, va = seed_split(out, ims, seed)
     df = compression_report({n: out/n for n in names}, ims.x[va], ims.y[va], out=out, onnx=p['onnx'], runs=p['runs'], progress=not quiet,
                             calib=ims.x[tr[torch.randperm(len(tr), generator=torch.Generator().manual_seed(seed))[:256]]])
     cost = pd.DataFrame([dict(model=n, **cost_of(out/n)) for n in names])

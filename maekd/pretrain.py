@@ -7,7 +7,6 @@ __all__ = ['MaskType', 'mae_loss', 'MAECallback', 'mae_learner', 'visible_weight
            'export_mae', 'pretrain', 'load_mae_source']
 
 # %% ../nbs/02_pretrain.ipynb #866a1fb1
-from functools import partial
 import torch
 from fastcore.basics import store_attr, str_enum
 from fastai.callback.core import Callback
@@ -15,13 +14,12 @@ import json
 from pathlib import Path
 from fastcore.meta import delegates
 from fastai.learner import Learner
-from fastai.optimizer import Adam
 from .core import HIDDEN_GREY, check_positive, find_checkpoint, scaled_lr, unwrap
 from .masking import check_mask_ratio, block_noise
 from .mae_model import (create_mae, mae_presets, save_mae_checkpoint, mae_from_checkpoint, load_mae_checkpoint,
                              MaskedAutoencoder, MAEArch)
 from .data import image_dls
-from .learner import NoDecayCallback
+from .learner import NoDecayCallback, adamw
 from .stage import Stage, run_options
 
 # %% ../nbs/02_pretrain.ipynb #1ecedfe4
@@ -67,8 +65,7 @@ def mae_learner(dls, # `DataLoaders` of `(image,)` batches
     "A fastai `Learner` that pretrains an MAE preset with the MAE recipe."
     img_size = img_size or dls.train.dataset.x.shape[-1]
     model = create_mae(arch, img_size=img_size, in_chans=dls.n_chans, norm_pix_loss=norm_pix_loss, **kwargs)
-    opt = partial(Adam, mom=0.9, sqr_mom=0.95, eps=1e-8, decouple_wd=True)
-    learn = Learner(dls, model, loss_func=mae_loss, opt_func=opt, wd=wd, wd_bn_bias=True,
+    learn = Learner(dls, model, loss_func=mae_loss, opt_func=adamw(0.95), wd=wd, wd_bn_bias=True,
                     lr=scaled_lr(base_lr, dls.train.bs), cbs=[MAECallback(mask_ratio, mask_type=mask_type), NoDecayCallback()])
     return learn
 

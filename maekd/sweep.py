@@ -6,16 +6,14 @@
 __all__ = ['sweep_rows', 'label_fracs_of', 'heldout_top1', 'label_curve', 'plot_label_curve', 'sweep']
 
 # %% ../nbs/06a_sweep.ipynb #733a7a83
-import json
 from pathlib import Path
 import pandas as pd
 from fastcore.meta import delegates
 from .core import write_json
-from .data import split_idxs
 from .pretrain import pretrain
 from .classifiers import load_classifier
 from .evaluate import predict, accuracy_stats, own_inputs
-from .pipeline import presets, rows, train_stage, cost_of, pipeline_options, start_pipeline
+from .pipeline import presets, rows, train_stage, cost_of, pipeline_options, start_pipeline, seed_split
 
 # %% ../nbs/06a_sweep.ipynb #25818c11
 sweep_rows = ('teacher', 'student_kd', 'student_scratch')    # the rows of `rows` that the label curve trains
@@ -63,18 +61,17 @@ def sweep(out:str='runs/sweep', # Output folder
     fracs = label_fracs_of(label_fracs)
     o, ims, out = start_pipeline('sweep', out, **kwargs)
     p, seed, recs = presets[o.preset], o.seed, []
-    common = dict(data=o.data, img_size=o.img_size, precision=o.precision, device=o.device)
     write_json(dict(data=str(o.data), preset=o.preset, label_fracs=fracs, student=o.student, arch=o.arch,
                     seeds=[seed + i for i in range(o.seeds)]), out/'sweep.json')
     for s in range(seed, seed + o.seeds):
         sd = out/f'seed{s}'
-        train_stage(sd/'mae', o.resume, o.quiet, pretrain, epochs=p['pretrain_epochs'], arch=o.arch, seed=s, **common)
-        va = split_idxs(ims, json.loads((sd/'mae'/'config.json').read_text())['valid_pct'], s)[1]
+        train_stage(sd/'mae', o.resume, o.quiet, pretrain, epochs=p['pretrain_epochs'], arch=o.arch, seed=s, **o.common)
+        va = seed_split(sd, ims, s)[1]
         for f in fracs:
             fd, r = sd/f'frac{f:g}', rows(sd/f'frac{f:g}', p, f, o.student, o.arch, mae=sd/'mae')
             for n in sweep_rows:
                 fn, kw, lr = r[n]
-                train_stage(fd/n, o.resume, o.quiet, fn, **kw, lr=lr, seed=s, **common)
+                train_stage(fd/n, o.resume, o.quiet, fn, **kw, lr=lr, seed=s, **o.common)
                 recs.append(dict(seed=s, label_frac=f, model=n, top1=heldout_top1(fd/n, ims, va), labels=cost_of(fd/n)['labels_used']))
     pd.DataFrame(recs).to_csv(out/'label_curve_seeds.csv', index=False)
     df = label_curve(pd.DataFrame(recs))
