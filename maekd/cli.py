@@ -56,7 +56,7 @@ def cli_errors(f):
     @functools.wraps(f)
     def _inner(*args, **kwargs):
         try: return f(*args, **kwargs)
-        except (ValueError, OSError) as e:
+        except (ValueError, OSError, ImportError) as e:     # bad input, a full disk, an extra not installed
             print(f'maekd: error: {_one_line(e)}', file=sys.stderr)
             sys.exit(2)
         except KeyboardInterrupt:

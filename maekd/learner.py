@@ -20,9 +20,10 @@ from fastai.callback.schedule import ParamScheduler, combine_scheds, SchedLin, S
 from .core import atomic_write, unwrap
 
 # %% auto #0
-__all__ = ['Precision', 'prepare_out', 'get_rng_state', 'set_rng_state', 'load_run_state', 'RunCheckpoint', 'plot_history',
-           'RunHistory', 'CPUMixedPrecision', 'cpu_bf16_native', 'set_precision', 'adamw', 'warmup_cosine',
-           'no_decay_params', 'NoDecayCallback', 'epochs_for', 'StepBudget', 'distrib_context', 'fit_quietly']
+__all__ = ['Precision', 'DISTRIBUTED_HINT', 'prepare_out', 'get_rng_state', 'set_rng_state', 'load_run_state', 'RunCheckpoint',
+           'plot_history', 'RunHistory', 'CPUMixedPrecision', 'cpu_bf16_native', 'set_precision', 'adamw',
+           'warmup_cosine', 'no_decay_params', 'NoDecayCallback', 'epochs_for', 'StepBudget', 'distrib_context',
+           'fit_quietly']
 
 # %% ../nbs/01b_learner.ipynb #b1104947
 def prepare_out(out, # Output folder
@@ -208,23 +209,30 @@ class StepBudget(Callback):
 
 # %% ../nbs/01b_learner.ipynb #5adc37aa
 import contextlib
-import torch.distributed as dist
-from fastcore.basics import patch
-from fastai.distributed import DistributedDL
-from fastai.torch_core import distrib_barrier
-from fastai.torch_core import num_distrib
+from fastai.torch_core import distrib_barrier, num_distrib
 
-@patch
-def _broadcast(self:DistributedDL, t, rank):
-    "Broadcast `t` from `rank` on the process group's device (CUDA for nccl, CPU for gloo)."
-    dev = 'cuda' if dist.get_backend() == 'nccl' else 'cpu'
-    t = torch.tensor(t, dtype=torch.long, device=dev)
-    dist.broadcast(t, rank)
-    return t.cpu().tolist()
+DISTRIBUTED_HINT = 'several processes need the [distributed] extra (accelerate): pip install "maekd[distributed]"'
+
+@functools.cache
+def _distributed():
+    "Import fastai's distributed tools (they need accelerate) once, the first time a run has several processes."
+    try: import fastai.distributed as fd
+    except (ImportError, NameError) as e: raise ImportError(DISTRIBUTED_HINT) from e   # fastai fails with a NameError without it
+    import torch.distributed as dist
+    from fastcore.basics import patch_to
+
+    @patch_to(fd.DistributedDL)
+    def _broadcast(self, t, rank):
+        "Broadcast `t` from `rank` on the process group's device (CUDA for nccl, CPU for gloo)."
+        t = torch.tensor(t, dtype=torch.long, device='cuda' if dist.get_backend() == 'nccl' else 'cpu')
+        dist.broadcast(t, rank)
+        return t.cpu().tolist()
+    return fd
 
 def distrib_context(learn):
     "fastai's `distrib_ctx` (CPU-aware) when launched with several processes, else nothing."
     if num_distrib() <= 1: return contextlib.nullcontext()
+    _distributed()
     cuda = torch.cuda.is_available() and os.environ.get('ACCELERATE_USE_CPU', '').lower() not in ('1', 'true')
     return learn.distrib_ctx(sync_bn=cuda, cpu=not cuda)
 
