@@ -40,21 +40,28 @@ class TeacherCache:
     @classmethod
     @torch.no_grad()
     def build(cls, teacher, x, idx, aug:BatchAug, K:int=8, bs:int=256, topk:int|None=None, device=None, progress:bool=False):
-        "Run `teacher` once on K random views of each uint8 image in `x` (dataset indices `idx`), with a bar per view if `progress`."
+        "Run `teacher` once on K random views of the uint8 images `x[idx]` (read a batch at a time), with a bar per view if `progress`."
         teacher = teacher.eval().to(device or 'cpu')
         thetas, outs = [], []
         for k in progress_bar(range(K), leave=False) if progress else range(K):
-            th = aug.crop_theta(len(x), 'cpu')
-            outs.append(torch.cat([teacher(aug.warp(x[i:i+bs].to(device or 'cpu'), th[i:i+bs])).float().cpu() for i in range(0, len(x), bs)]))
+            th = aug.crop_theta(len(idx), 'cpu')
+            outs.append(torch.cat([teacher(aug.warp(x[idx[i:i+bs]].to(device or 'cpu'), th[i:i+bs])).float().cpu()
+                                   for i in range(0, len(idx), bs)]))
             thetas.append(th)
         theta, logits = torch.stack(thetas, 1), torch.stack(outs, 1)
         kw = dict(logits=logits) if not topk else dict(zip(('topk_val', 'topk_idx'), logits.topk(topk, -1)))
         return cls(idx, theta, n_classes=logits.shape[-1], teacher_id=fingerprint(teacher), recipe=cache_recipe(aug, K, topk, x.shape[-1]), **kw)
 
+    def to(self, device):
+        "Move the cache's tables to `device` (where the batches are), in place."
+        for k in ('idx', 'theta', 'logits', 'topk_val', 'topk_idx'):
+            if getattr(self, k) is not None: setattr(self, k, getattr(self, k).to(device))
+        return self
+
     def lookup(self, pos, k):
         "Logits for cache rows `pos`, views `k` (top-k: the rest at -inf)."
         if self.logits is not None: return self.logits[pos, k]
-        out = torch.full((len(pos), self.n_classes), float('-inf'))
+        out = torch.full((len(pos), self.n_classes), float('-inf'), device=self.topk_val.device)
         return out.scatter(1, self.topk_idx[pos, k], self.topk_val[pos, k])
 
 # %% ../nbs/03a_cache.ipynb #ead3cdf0
@@ -93,26 +100,27 @@ class CachedViews:
 
     def __call__(self, b):
         x, *rest, idx = b
-        pos = self.pos[idx.cpu()]
-        k = torch.randint(0, self.cache.K, (len(pos),))
-        return (self.aug.warp(x, self.cache.theta[pos, k]), *rest, self.cache.lookup(pos, k).to(x.device))
+        if self.pos.device != idx.device: self.pos, self.cache = self.pos.to(idx.device), self.cache.to(idx.device)  # once
+        pos = self.pos[idx]                           # every table where the batch is: no copy to the host per batch
+        k = torch.randint(0, self.cache.K, (len(pos),), device=idx.device)
+        return (self.aug.warp(x, self.cache.theta[pos, k]), *rest, self.cache.lookup(pos, k))
 
 class IndexedItems(TensorItems):
-    "Items `(x[i], [y[i],] idx[i])`: the image, its label if any, and its dataset index."
-    def __init__(self, x, idx, y=None): super().__init__(x, y); self.idx = idx
-    def __getitem__(self, i): return (*super().__getitem__(i), self.idx[i])
+    "Items `(x[j], [y[j],] j)` for the rows `j` of `idx`: the image, its label if any, and its dataset index."
+    def __init__(self, x, idx, y=None): super().__init__(x, y, idx)
+    def __getitem__(self, i): return (*super().__getitem__(i), self.rows[i])
 
 # %% ../nbs/03a_cache.ipynb #b0317ea4
 def cached_dls(dls, ims, tr, teacher, out, views, topk, device, force, y=None, quiet=False):
-    "Replace the training loader by one that reads teacher outputs from a (saved) cache; labels `y` (-1: none) ride along."
+    "Replace the training loader by one that reads teacher outputs from a (saved) cache; labels `y` (of every image, -1: none) ride along."
     path = Path(out)/'teacher_cache.safetensors'
     aug = dls.train.after_batch
     if path.exists() and not force: cache = load_cache(path, teacher, tr, cache_recipe(aug, views, topk, ims.x.shape[-1]))
     else:
-        cache = TeacherCache.build(teacher, ims.x[tr], tr, aug, views, topk=topk, device=device, progress=not quiet)
+        cache = TeacherCache.build(teacher, ims.x, tr, aug, views, topk=topk, device=device, progress=not quiet)
         if not rank_distrib(): save_cache(cache, path)
-    train = DataLoader(IndexedItems(ims.x[tr], tr, y), bs=dls.train.bs, shuffle=True, drop_last=True, num_workers=0,
-                       after_batch=CachedViews(cache, aug), device=device)
+    train = DataLoader(IndexedItems(dls.train.dataset.x, tr, y), bs=dls.train.bs, shuffle=True, drop_last=True, num_workers=0,
+                       after_batch=CachedViews(cache, aug), device=device, pin_memory=dls.train.pin_memory)
     new = DataLoaders(train, dls.valid, device=device)
     new.stats, new.n_chans, new.classes, new.n_inp = dls.stats, dls.n_chans, dls.classes, 1
     return new

@@ -4,7 +4,7 @@
 
 # %% ../nbs/01a_data.ipynb #0b8e4b8c
 from __future__ import annotations
-import math, os, sys
+import hashlib, json, math, os, shutil, sys
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
@@ -14,10 +14,12 @@ from fastcore.parallel import parallel
 from fastai.data.load import DataLoader
 from fastai.data.core import DataLoaders
 from .masking import check_patchable
+from .core import atomic_write
 
 # %% auto #0
-__all__ = ['IMG_EXTS', 'ImageSet', 'load_digits_images', 'available_memory', 'check_fits', 'load_folder_images', 'load_images',
-           'split_idxs', 'label_subset', 'need_labels', 'channel_stats', 'BatchAug', 'TensorItems', 'image_dls']
+__all__ = ['IMG_EXTS', 'ImageSet', 'load_digits_images', 'image_cache_dir', 'folder_key', 'check_disk', 'decode_folder',
+           'load_folder_images', 'load_images', 'split_idxs', 'label_subset', 'need_labels', 'channel_stats',
+           'BatchAug', 'TensorItems', 'on_device', 'image_dls']
 
 # %% ../nbs/01a_data.ipynb #cd94c1a5
 IMG_EXTS = {'.png', '.jpg', '.jpeg', '.bmp', '.gif', '.tif', '.tiff', '.webp'}
@@ -63,45 +65,71 @@ def _image_files(root:Path) -> list:
     "Every image file under `root`, sorted."
     return sorted(p for p in root.rglob('*') if p.suffix.lower() in IMG_EXTS and p.is_file())
 
-def available_memory() -> int|None:
-    "Bytes of memory available to a new allocation (Linux `MemAvailable`), None where unknown."
-    try: return int(next(l for l in Path('/proc/meminfo').read_text().splitlines() if l.startswith('MemAvailable')).split()[1]) * 1024
-    except Exception: return None
+def image_cache_dir() -> Path:
+    "Where decoded image folders are kept: `$MAEKD_CACHE`, else `~/.cache/maekd` (safe to delete: rebuilt when needed)."
+    return Path(os.environ.get('MAEKD_CACHE') or Path.home()/'.cache'/'maekd')
 
-def check_fits(n:int, img_size:int, root, avail:int|None=None):
-    "Refuse `n` RGB images of `img_size` that would not fit in memory (with room for one copy while stacking)."
-    need, avail = 2 * n * 3 * img_size**2, available_memory() if avail is None else avail
-    if avail is not None and need > 0.8 * avail:
-        raise ValueError(f'{n} images at {img_size}x{img_size} need {need/2**30:.1f} GiB in memory but {avail/2**30:.1f} GiB '
-                          f'is available: use a smaller --img-size or a subset of {root}')
+def folder_key(root:Path, files:list, img_size:int) -> str:
+    "A hash of what a decoded folder depends on: its path, every file's name, size and modification time, and the size."
+    h = hashlib.sha1(f'{root.resolve()}|{img_size}'.encode())
+    for f in files: st = f.stat(); h.update(f'|{f.relative_to(root)}|{st.st_size}|{st.st_mtime_ns}'.encode())
+    return h.hexdigest()[:16]
 
-def _scan(root:Path, files:list, img_size:int):
-    "Decode `files` in parallel threads: (images, class-folder names, number skipped)."
-    ts = parallel(_read_image, files, img_size=img_size, threadpool=True, n_workers=min(8, os.cpu_count() or 1),
-                  progress=len(files) >= 2000)
-    ok = [(t, _label_of(f.relative_to(root))) for t, f in zip(ts, files) if t is not None]
-    return [t for t, _ in ok], [l for _, l in ok], len(files) - len(ok)
+def check_disk(need:int, folder:Path):
+    "Refuse to write `need` bytes into `folder` when its disk has less free space (with 5% to spare)."
+    folder.mkdir(parents=True, exist_ok=True)
+    free = shutil.disk_usage(folder).free
+    if need > 0.95 * free:
+        raise ValueError(f'decoding the images needs {need/2**30:.1f} GiB in {folder} but {free/2**30:.1f} GiB is free: '
+                         'set MAEKD_CACHE to a folder on a larger disk, or use a smaller --img-size')
 
 # %% ../nbs/01a_data.ipynb #a084bff7
+def _decode_into(mm:np.memmap, files:list, img_size:int, progress:bool) -> list:
+    "Decode `files` in parallel threads straight into the rows of `mm`; which ones could be read."
+    def _one(i_f):
+        t = _read_image(i_f[1], img_size)
+        if t is not None: mm[i_f[0]] = t.numpy()
+        return t is not None
+    return list(parallel(_one, list(enumerate(files)), threadpool=True, n_workers=min(8, os.cpu_count() or 1), progress=progress))
+
+def decode_folder(root:Path, parts:list, files:list, img_size:int, dest:Path) -> dict:
+    "Decode every image once into `dest/images.u8` (uint8 `(N, 3, S, S)`, unreadable files left out) and write `meta.json`."
+    n, row = sum(map(len, files)), 3 * img_size * img_size
+    check_disk(n * row, dest)
+    tmp = dest/f'images.u8.tmp{os.getpid()}'
+    mm = np.memmap(tmp, np.uint8, 'w+', shape=(max(n, 1), 3, img_size, img_size))
+    ok = _decode_into(mm, [f for fs in files for f in fs], img_size, progress=n >= 2000)
+    keep = [i for i, good in enumerate(ok) if good]
+    for j, i in enumerate(keep):
+        if i != j: mm[j] = mm[i]                               # close the gaps unreadable files left
+    mm.flush(); del mm
+    os.truncate(tmp, len(keep) * row); os.replace(tmp, dest/'images.u8')
+    rels = [f.relative_to(p) for p, fs in zip(parts, files) for f in fs]
+    meta = dict(root=str(root), img_size=img_size, n=len(keep), skipped=n - len(keep), labels=[_label_of(rels[i]) for i in keep],
+                n_first=sum(ok[:len(files[0])]), parts=len(parts))
+    atomic_write(dest/'meta.json', lambda p: Path(p).write_text(json.dumps(meta)))    # written last: the folder is complete
+    return meta
+
 def load_folder_images(path, img_size:int=32) -> ImageSet:
-    "Every image under `path` as an RGB `ImageSet`; class folders give labels, `train/`+`val/` a split."
+    "Every image under `path` as an RGB `ImageSet`, decoded once per size into a memory-mapped cache; class folders give labels."
     root = Path(path)
     if not root.exists(): raise FileNotFoundError(f'data path not found: {root}: pass an existing folder of images or "digits"')
     if not root.is_dir(): raise NotADirectoryError(f'data path is not a folder: {root}: pass a folder of images or "digits"')
     parts = [root/'train', root/'val'] if (root/'train').is_dir() and (root/'val').is_dir() else [root]
     files = [_image_files(p) for p in parts]
-    check_fits(sum(map(len, files)), img_size, root)
-    scans = [_scan(p, fs, img_size) for p, fs in zip(parts, files)]
-    bad, n = sum(s[2] for s in scans), sum(len(s[0]) for s in scans)
+    dest = image_cache_dir()/f'{root.name}-{img_size}px-{folder_key(root, [f for fs in files for f in fs], img_size)}'
+    meta = json.loads((dest/'meta.json').read_text()) if (dest/'meta.json').is_file() else decode_folder(root, parts, files, img_size, dest)
+    n, bad = meta['n'], meta['skipped']
     if n == 0:
         why = f'{bad} image files could not be read' if bad else f'no image files ({", ".join(sorted(IMG_EXTS))})'
         raise ValueError(f'no readable images in {root}: {why}; point --data at a folder of images')
     if bad: print(f'maekd: skipped {bad} unreadable image file(s) in {root}; using the {n} readable ones', file=sys.stderr)
-    labels = [l for s in scans for l in s[1]]
+    labels = meta['labels']
     classes = sorted(set(labels) - {''}) if '' not in labels else []
     y = torch.tensor([classes.index(l) if classes else -1 for l in labels])
-    valid_idx = torch.arange(len(scans[0][0]), n) if len(parts) == 2 else None
-    return ImageSet(torch.stack([t for s in scans for t in s[0]]), y, classes, valid_idx, name=root.name)
+    x = torch.from_numpy(np.memmap(dest/'images.u8', np.uint8, 'c', shape=(n, 3, img_size, img_size)))  # pages read on demand
+    valid_idx = torch.arange(meta['n_first'], n) if meta['parts'] == 2 else None
+    return ImageSet(x, y, classes, valid_idx, name=root.name)
 
 # %% ../nbs/01a_data.ipynb #8b8069b8
 def load_images(data:str='digits', # 'digits' or a folder of images
@@ -142,10 +170,26 @@ def need_labels(ims:ImageSet, what:str):
     if not ims.labelled: raise ValueError(f'{what} needs labelled images: use class folders (root/<class>/...) or "digits"')
 
 # %% ../nbs/01a_data.ipynb #20e2a42b
-def channel_stats(x:torch.Tensor) -> tuple:
-    "Per-channel (mean, std) of uint8 images, on the [0, 1] scale."
-    xf = x.float().div(255).transpose(0, 1).flatten(1)
-    return xf.mean(1).tolist(), xf.std(1).clamp_min(1e-3).tolist()
+def _chunk_stats(xc:torch.Tensor) -> tuple:
+    "(count, mean, var) per channel of a chunk of uint8 images, in float32 on the [0, 1] scale."
+    xf = xc.float().div(255).transpose(0, 1).flatten(1)
+    return xf.shape[1], xf.mean(1), xf.var(1)
+
+def channel_stats(x:torch.Tensor, # uint8 images `(N, C, H, W)`, in memory or memory-mapped
+                  idx:torch.Tensor|None=None, # The rows to use (default: all)
+                  chunk:int=2**24, # Pixel values read at a time (64 MB as float32)
+                 ) -> tuple:
+    "Per-channel (mean, std) of uint8 images on the [0, 1] scale, read a chunk at a time and combined exactly."
+    idx = torch.arange(len(x)) if idx is None else idx
+    rows = max(1, chunk // x[0].numel())
+    n, mean, m2 = 0, 0., 0.
+    for i in range(0, len(idx), rows):
+        nc, mc, vc = _chunk_stats(x[idx[i:i+rows]])
+        if not n: n, mean, m2 = nc, mc, vc * (nc - 1); continue        # one chunk: exactly the float32 statistics
+        d, tot = mc.double() - mean, n + nc                           # Chan et al.: merge two (count, mean, M2)
+        mean, m2, n = mean + d * nc / tot, m2 + vc.double() * (nc - 1) + d * d * n * nc / tot, tot
+    std = (m2 / (n - 1)).sqrt() if n > 1 else torch.zeros_like(torch.as_tensor(mean))
+    return torch.as_tensor(mean).float().tolist(), std.float().clamp_min(1e-3).tolist()
 
 # %% ../nbs/01a_data.ipynb #fee22da2
 class BatchAug:
@@ -179,10 +223,21 @@ class BatchAug:
 
 # %% ../nbs/01a_data.ipynb #71b3684e
 class TensorItems(torch.utils.data.Dataset):
-    "Items `(x[i],)` or `(x[i], y[i])` from in-memory tensors."
-    def __init__(self, x, y=None): self.x, self.y = x, y
-    def __len__(self): return len(self.x)
-    def __getitem__(self, i): return (self.x[i],) if self.y is None else (self.x[i], self.y[i])
+    "Items `(x[j],)` or `(x[j], y[j])` for the rows `j` of `idx` (default: all): the rows are read when asked for, never copied."
+    def __init__(self, x, y=None, idx=None):
+        self.x, self.y, self.rows = x, y, list(range(len(x))) if idx is None else idx.tolist()
+    def __len__(self): return len(self.rows)
+    def __getitem__(self, i):
+        j = self.rows[i]
+        return (self.x[j],) if self.y is None else (self.x[j], self.y[j])
+
+# %% ../nbs/01a_data.ipynb #004081aa
+def on_device(x:torch.Tensor, device=None) -> tuple:
+    "(images, pin): `x` moved to a CUDA `device` once when it takes under a quarter of the free GPU memory; else `x`, pinned batches on CUDA."
+    dev = torch.device(device) if device is not None else None
+    if dev is None or dev.type != 'cuda': return x, False
+    free = torch.cuda.mem_get_info(dev)[0]
+    return (x.to(dev), False) if x.numel() * x.element_size() < free / 4 else (x, True)
 
 # %% ../nbs/01a_data.ipynb #709b1774
 def image_dls(ims:ImageSet, # Images to load
@@ -193,14 +248,15 @@ def image_dls(ims:ImageSet, # Images to load
               scale=(0.2, 1.), # Random-resized-crop scale (None: no crop)
               flip:bool|None=None, # Horizontal flip (default: on except for digits)
               stats:tuple|None=None, # (mean, std); computed on the training images if None
-              device=None, # Device of the batches (default: the default device)
+              device=None, # Device of the batches (None: where the images are)
              ) -> DataLoaders:
     "fastai `DataLoaders` with batch augmentation from an `ImageSet`."
     if bs <= 0: raise ValueError(f'batch size must be positive, got {bs}')
     if flip is None: flip = ims.name != 'digits'
-    stats = stats or channel_stats(ims.x[train_idx])
-    ds = lambda idx, lab: TensorItems(ims.x[idx], ims.y[idx] if lab else None)
-    kw = dict(num_workers=0, device=device)
+    stats = stats or channel_stats(ims.x, train_idx)
+    x, pin = on_device(ims.x, device)
+    ds = lambda idx, lab: TensorItems(x, ims.y if lab else None, idx)
+    kw = dict(num_workers=0, device=device, pin_memory=pin)
     train = DataLoader(ds(train_idx, labels), bs=min(bs, len(train_idx)), shuffle=True, drop_last=True,
                        after_batch=BatchAug(*stats, scale=scale, flip=flip), **kw)
     valid_lab = len(ims.classes) > 0 and bool((ims.y[valid_idx] >= 0).all())

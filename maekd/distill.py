@@ -8,7 +8,7 @@ __all__ = ['KDMethod', 'KeepBy', 'student_accuracy', 'teacher_agreement', 'pool_
            'default_feat_layers', 'FeatureKDCallback', 'distill']
 
 # %% ../nbs/04_distill.ipynb #d125b7aa
-import dataclasses, hashlib, inspect
+import dataclasses, inspect
 import torch, torch.nn as nn
 from timm.models.vision_transformer import VisionTransformer
 from fastcore.basics import store_attr, str_enum
@@ -19,7 +19,7 @@ from fastai.learner import Learner
 from .core import check_positive, feature_block, scaled_lr, unwrap
 from .mae_model import mae_presets
 from .data import label_subset, image_dls, need_labels
-from .learner import NoDecayCallback, adamw
+from .learner import NoDecayCallback, adamw, learner_device
 from .stage import Stage, run_options
 from .classifiers import create_student, load_classifier, student_of, KDStudent, count_flops, classifier_export
 from .kd_loss import soft_target, feature_l1, kd_blend, kd_losses
@@ -48,13 +48,13 @@ class KDCallback(Callback):
         self.valid_cache = {}     # kept across fits: the teacher is frozen
 
     def before_fit(self):
-        self.teacher.eval().requires_grad_(False).to(self.dls.device or next(self.learn.model.parameters()).device)
-        self.use_labels = getattr(self.dls.train.dataset, 'y', None) is not None
+        self.teacher.eval().requires_grad_(False).to(learner_device(self.learn))      # on the data's device
+        self.use_labels = getattr(self.dls.train.dataset, 'y', None) is not None     # decided once, not per batch
         self.learn.loss_func = self.kd_loss
 
     def valid_logits(self, x):
-        "Full-teacher logits for a validation batch: computed once per distinct batch (keyed by its bytes), then reused."
-        key = hashlib.sha1(x.detach().cpu().contiguous().numpy().tobytes()).hexdigest()   # the batch itself, not its position
+        "Full-teacher logits for a validation batch: computed once per batch position (the loader is not shuffled), then reused."
+        key = (id(self.dl.dataset), self.iter, len(x))     # no copy to the host, no hash: the GPU is not stopped
         if key not in self.valid_cache:
             with torch.no_grad(): self.valid_cache[key] = self.teacher(x)
         return self.valid_cache[key]
@@ -250,7 +250,7 @@ def distill(teacher:str='runs/teacher', # Teacher: a finetune output folder or i
     lab = label_subset(ims, tr, label_frac, st.seed) if use_labels else tr[:0]
     kept = _keep_labels(ims, torch.cat([lab, va]))
     dls = image_dls(kept, tr, va, bs=bs, labels=use_labels, scale=(crop_scale, 1.), stats=t_spec['stats'], device=st.device)
-    if cache: dls = cached_dls(dls, ims, tr, t_model, st.out, cache_views, cache_topk, st.device, st.force, kept.y[tr] if use_labels else None, st.quiet)
+    if cache: dls = cached_dls(dls, ims, tr, t_model, st.out, cache_views, cache_topk, st.device, st.force, kept.y if use_labels else None, st.quiet)
     learn = distill_learner(dls, s_model, t_model, method, alpha, temperature, teacher_keep=1 - teacher_mask, keep_by=keep_by,
                             cached=cache, lr=scaled_lr(lr, dls.train.bs))
     spec = dict(builder=student, kwargs=dict(num_classes=n_cls, in_chans=ims.n_chans, img_size=st.img_size),

@@ -5,6 +5,7 @@
 # %% ../nbs/05_evaluate.ipynb #95aa4480
 from __future__ import annotations
 import importlib.util, json, logging, os, sys, tempfile, time, warnings
+from functools import partial
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -22,11 +23,11 @@ __all__ = ['predict', 'accuracy_stats', 'count_params', 'safetensors_size', 'lat
 
 # %% ../nbs/05_evaluate.ipynb #8c167833
 @torch.no_grad()
-def predict(model:nn.Module, x:torch.Tensor, bs:int=256) -> torch.Tensor:
-    "Logits of `model` (in eval mode) on normalised images `x`, in batches."
-    model = student_of(model).eval()
+def predict(model:nn.Module, x:torch.Tensor, bs:int=256, norm=None) -> torch.Tensor:
+    "Logits of `model` (in eval mode, on its device) on images `x`, batch by batch, each normalised by `norm` there if given."
+    model, norm = student_of(model).eval(), norm or (lambda b: b)
     dev = next(model.parameters()).device
-    return torch.cat([model(x[i:i+bs].to(dev)).float().cpu() for i in range(0, len(x), bs)])
+    return torch.cat([model(norm(x[i:i+bs].to(dev))).float().cpu() for i in range(0, len(x), bs)])
 
 def accuracy_stats(logits:torch.Tensor, y:torch.Tensor|None=None, teacher_logits:torch.Tensor|None=None) -> dict:
     "Top-1 and top-5 accuracy against labels `y` (top-5 only with more than 5 classes), agreement with `teacher_logits`."
@@ -86,11 +87,11 @@ def export_onnx(model:nn.Module, x:torch.Tensor, path, rtol:float=1e-3, n_check:
     return dict(path=str(path), max_abs_diff=diff, max_rel_diff=rel, ok=rel <= rtol, size_bytes=os.path.getsize(path))
 
 # %% ../nbs/05_evaluate.ipynb #88c284e8
-def onnx_predict(path, x:torch.Tensor, bs:int=256) -> torch.Tensor:
-    "Logits of an ONNX model on `x` with onnxruntime (CPU)."
+def onnx_predict(path, x:torch.Tensor, bs:int=256, norm=None) -> torch.Tensor:
+    "Logits of an ONNX model on `x` with onnxruntime (CPU), each batch normalised by `norm` if given."
     import onnxruntime as ort
-    sess = ort.InferenceSession(str(path), providers=['CPUExecutionProvider'])
-    return torch.cat([torch.from_numpy(sess.run(None, {'x': x[i:i+bs].numpy()})[0]) for i in range(0, len(x), bs)])
+    sess, norm = ort.InferenceSession(str(path), providers=['CPUExecutionProvider']), norm or (lambda b: b)
+    return torch.cat([torch.from_numpy(sess.run(None, {'x': norm(x[i:i+bs]).numpy()})[0]) for i in range(0, len(x), bs)])
 
 def onnx_latency(path, x:torch.Tensor, warmup:int=10, runs:int=100, threads:int=1) -> dict:
     "p50/p90 milliseconds of onnxruntime on `x` with `threads` intra-op threads."
@@ -127,20 +128,21 @@ def quantize_int8(onnx_path, out_path, calib:torch.Tensor) -> dict:
     return dict(path=str(out_path), size_bytes=os.path.getsize(out_path))
 
 # %% ../nbs/05_evaluate.ipynb #eca4c458
-def _onnx_columns(model, x, y, onnx_dir, name, calib, runs, threads) -> dict:
-    "ONNX and int8 columns of one model, or `onnx_error` saying why it has none."
-    try: o = export_onnx(model, x, onnx_dir/f'{name}.onnx')
+def _onnx_columns(model, x, y, onnx_dir, name, calib, runs, threads, norm=None) -> dict:
+    "ONNX and int8 columns of one model on images `x` (normalised by `norm`), or `onnx_error` saying why it has none."
+    x, xs = (x, x[:256]) if norm is None else (x, norm(x[:256]))     # the export, its check and calibration need only a few
+    try: o = export_onnx(model, xs, onnx_dir/f'{name}.onnx')
     except Exception as e: return dict(onnx_error=f'the ONNX export failed ({type(e).__name__}: {(str(e).splitlines() or [""])[0][:120]})')
     if not o['ok']: return dict(onnx_max_diff=o['max_abs_diff'], onnx_error=f"onnxruntime differs from PyTorch by {o['max_rel_diff']:.1e} of the largest logit")
-    q = quantize_int8(o['path'], onnx_dir/f'{name}.int8.onnx', x[:256] if calib is None else calib)
+    q = quantize_int8(o['path'], onnx_dir/f'{name}.int8.onnx', xs if calib is None else calib)
     res = dict(onnx_mb=o['size_bytes'] / 2**20, onnx_max_diff=o['max_abs_diff'],
-               onnx_latency_ms=onnx_latency(o['path'], x[:1], runs=runs, threads=threads)['p50'],
-               int8_mb=q['size_bytes'] / 2**20, int8_latency_ms=onnx_latency(q['path'], x[:1], runs=runs, threads=threads)['p50'])
-    if y is not None: res['int8_top1'] = accuracy_stats(onnx_predict(q['path'], x), y)['top1']
+               onnx_latency_ms=onnx_latency(o['path'], xs[:1], runs=runs, threads=threads)['p50'],
+               int8_mb=q['size_bytes'] / 2**20, int8_latency_ms=onnx_latency(q['path'], xs[:1], runs=runs, threads=threads)['p50'])
+    if y is not None: res['int8_top1'] = accuracy_stats(onnx_predict(q['path'], x, norm=norm), y)['top1']
     return res
 
 def measure(model:nn.Module, # A classifier
-            x:torch.Tensor, # Normalised validation images
+            x:torch.Tensor, # Validation images: normalised, or uint8 with `norm`
             y:torch.Tensor|None=None, # Their labels (None: no accuracy)
             teacher_logits:torch.Tensor|None=None, # Teacher logits on `x` (for agreement)
             onnx_dir=None, # Folder for the ONNX and int8 files (None: skip ONNX)
@@ -149,20 +151,25 @@ def measure(model:nn.Module, # A classifier
             threads:int=1, # CPU threads for latency
             runs:int=100, # Timed runs for latency
             tput_bs:int=64, # Batch size for throughput
+            norm=None, # Normalises a batch of `x` (e.g. uint8 images with the model's statistics)
+            device=None, # Device that scores the images (default: CPU); on CUDA, GPU latency and throughput too
            ) -> dict:
     "Accuracy, agreement, parameters, FLOPs, sizes, latency and throughput of one model."
-    model = student_of(model).eval().cpu()
-    logits = predict(model, x)
+    dev = torch.device(device or 'cpu')
+    model = student_of(model).eval().to(dev)
+    logits = predict(model, x, norm=norm)
     row = dict(model=name, **accuracy_stats(logits, y, teacher_logits))
-    x1 = x[:1]
+    model = model.cpu()                              # latency, FLOPs and exports: the CPU deployment
+    xs = (norm or (lambda b: b))(x[:max(tput_bs, 256) if dev.type == 'cuda' else tput_bs])
+    x1 = xs[:1]
     lat = latency(model, x1, runs=runs, threads=threads)
     row.update(params=count_params(model), flops=count_flops(model, x1), size_mb=safetensors_size(model) / 2**20,
                latency_ms=lat['p50'], latency_p90_ms=lat['p90'], threads=threads,
-               throughput=throughput(model, x[:tput_bs]), tput_bs=min(tput_bs, len(x)))
-    if onnx_dir is not None: row.update(_onnx_columns(model, x, y, Path(onnx_dir), name, calib, runs, threads))
-    if torch.cuda.is_available():
-        mg = model.cuda()
-        row.update(gpu_latency_ms=latency(mg, x1.cuda(), runs=runs)['p50'], gpu_throughput=throughput(mg, x[:256].cuda()))
+               throughput=throughput(model, xs[:tput_bs]), tput_bs=min(tput_bs, len(x)))
+    if onnx_dir is not None: row.update(_onnx_columns(model, x, y, Path(onnx_dir), name, calib, runs, threads, norm))
+    if dev.type == 'cuda':
+        mg = model.to(dev)
+        row.update(gpu_latency_ms=latency(mg, x1.to(dev), runs=runs)['p50'], gpu_throughput=throughput(mg, xs[:256].to(dev)))
         model.cpu()
     return row
 
@@ -239,12 +246,14 @@ def compression_report(models:dict, # name -> model (or a maekd checkpoint path 
                        notes:str='', # Markdown appended under the table
                        calib:torch.Tensor|None=None, # Training images (like `x`) to calibrate int8 on
                        progress:bool=False, # A progress bar over the models
+                       device=None, # Device that scores the images (default: CPU); latency is measured on the CPU
                        **kwargs, # Passed to `measure`
                       ) -> pd.DataFrame:
     "Measure every model and write the compression report."
     loaded = {k: load_classifier(v) if isinstance(v, (str, Path)) else (v, None) for k, v in models.items()}
-    models, xs = {k: m for k, (m, _) in loaded.items()}, {k: own_inputs(x, s) for k, (_, s) in loaded.items()}
-    t_logits = predict(models[teacher], xs[teacher]) if teacher in models else None
+    models, norms = {k: m for k, (m, _) in loaded.items()}, {k: partial(own_inputs, spec=s) for k, (_, s) in loaded.items()}
+    dev = torch.device(device or 'cpu')
+    t_logits = predict(models[teacher].to(dev), x, norm=norms[teacher]) if teacher in models else None
     if out is not None: Path(out).mkdir(parents=True, exist_ok=True)
     if onnx and not have_onnx():
         print('maekd: ONNX and int8 columns skipped: onnx, onnxruntime or onnxscript is not installed (pip install "maekd[onnx]")',
@@ -252,7 +261,7 @@ def compression_report(models:dict, # name -> model (or a maekd checkpoint path 
         onnx = False
     onnx_dir = Path(out)/'onnx' if (out is not None and onnx) else None
     want = lambda n: onnx is True or (not isinstance(onnx, bool) and n in onnx)
-    rows = [measure(models[n], xs[n], y, t_logits, onnx_dir if want(n) else None, n,
+    rows = [measure(models[n], x, y, t_logits, onnx_dir if want(n) else None, n, norm=norms[n], device=dev,
                     calib=None if calib is None else own_inputs(calib, loaded[n][1]), **kwargs)
             for n in (progress_bar(list(models), leave=False) if progress else models)]
     df = pd.DataFrame(rows)

@@ -4,6 +4,7 @@
 
 # %% ../nbs/03_kd_loss.ipynb #685ae29e
 from __future__ import annotations
+import torch
 import torch.nn.functional as F
 
 # %% auto #0
@@ -35,8 +36,10 @@ def kd_blend(pred, teacher_pred, target=None, fm_s=None, fm_t=None, kd=soft_targ
              feature_weight:float=0., **kw):
     "`(1-alpha)*CE(pred, target) + alpha*kd(...)` with labels (-1: none), `kd(...)` alone without; plus a feature term."
     loss = kd(pred, teacher_pred, **kw)
-    if target is not None and (target >= 0).any():
-        loss = (1 - alpha) * F.cross_entropy(pred.float(), target, ignore_index=-1) + alpha * loss
+    if target is not None:                           # no `if (target >= 0).any()`: that would wait for the GPU every step
+        n = (target >= 0).sum()
+        ce = F.cross_entropy(pred.float(), target, ignore_index=-1, reduction='sum') / n.clamp_min(1)
+        loss = torch.where(n > 0, (1 - alpha) * ce + alpha * loss, loss)
     if feature_weight and fm_s is not None: loss = loss + feature_weight * feature_l1(fm_s=fm_s, fm_t=fm_t)
     return loss
 

@@ -4,7 +4,7 @@
 
 # %% ../nbs/01b_learner.ipynb #573cb550
 from __future__ import annotations
-import errno, functools, math, random, os, time
+import contextlib, errno, functools, math, random, os, time
 from functools import partial
 from fastai.optimizer import Adam
 from pathlib import Path
@@ -15,15 +15,15 @@ from fastcore.basics import store_attr, str_enum
 from fastai.callback.core import Callback, CancelTrainException
 from fastai.callback.progress import CSVLogger
 from fastai.callback.fp16 import MixedPrecision
-from fastai.torch_core import rank_distrib
+from fastai.torch_core import rank_distrib, default_device, num_distrib, distrib_barrier
 from fastai.callback.schedule import ParamScheduler, combine_scheds, SchedLin, SchedCos
 from .core import atomic_write, unwrap
 
 # %% auto #0
 __all__ = ['Precision', 'DISTRIBUTED_HINT', 'prepare_out', 'get_rng_state', 'set_rng_state', 'load_run_state', 'RunCheckpoint',
-           'plot_history', 'RunHistory', 'CPUMixedPrecision', 'cpu_bf16_native', 'set_precision', 'adamw',
-           'warmup_cosine', 'no_decay_params', 'NoDecayCallback', 'epochs_for', 'StepBudget', 'distrib_context',
-           'fit_quietly']
+           'plot_history', 'RunHistory', 'CPUMixedPrecision', 'cpu_bf16_native', 'resolve_device', 'resolve_precision',
+           'learner_device', 'set_precision', 'CUDAReached', 'simulated_cuda', 'adamw', 'warmup_cosine',
+           'no_decay_params', 'NoDecayCallback', 'epochs_for', 'StepBudget', 'distrib_context', 'fit_quietly']
 
 # %% ../nbs/01b_learner.ipynb #b1104947
 def prepare_out(out, # Output folder
@@ -54,7 +54,7 @@ def get_rng_state(dls=None) -> dict:
     st, np_st = random.getstate(), np.random.get_state()
     res = {'python': [st[0], list(st[1]), st[2]], 'numpy': [np_st[0], torch.from_numpy(np_st[1].astype(np.int64)), *np_st[2:]],
            'torch': torch.get_rng_state()}
-    if torch.cuda.is_available(): res['cuda'] = torch.cuda.get_rng_state_all()
+    if torch.cuda.is_initialized(): res['cuda'] = torch.cuda.get_rng_state_all()   # only a run that uses CUDA has its state
     if dls is not None: res['dls'] = [[s[0], list(s[1]), s[2]] for s in (_rng(dl).getstate() for dl in dls.loaders)]
     return res
 
@@ -74,6 +74,12 @@ def _opt_state(opt):
     plain = lambda v: v.item() if isinstance(v, np.generic) else v      # numpy scalars (per-group lrs) -> float
     return {'state': [dict(s) for s in sd['state']], 'hypers': [{k: plain(v) for k, v in h.items()} for h in sd['hypers']]}
 
+def _opt_to_params(opt):
+    "Move every tensor of the optimizer state to the device of its parameter."
+    for p, s in opt.state.items():
+        for k, v in s.items():
+            if isinstance(v, torch.Tensor): s[k] = v.to(p.device)
+
 def load_run_state(out) -> dict:
     "The resume state of the run in `out`, read with `weights_only=True`: nothing in the file is executed."
     try: return torch.load(Path(out)/'last.pth', map_location='cpu', weights_only=True)
@@ -91,6 +97,7 @@ class RunCheckpoint(Callback):
         if self.state is None: return
         unwrap(self.learn.model).load_state_dict(self.state['model'])
         self.learn.opt.load_state_dict(self.state['opt'])
+        _opt_to_params(self.learn.opt)           # saved from the CPU copy; the model may train on a GPU
         set_rng_state(self.state['rng'], self.dls)
 
     def after_epoch(self):
@@ -150,7 +157,7 @@ class CPUMixedPrecision(MixedPrecision):
     def before_step(self): pass
     def after_step(self): pass
 
-Precision = str_enum('Precision', 'fp32', 'fp16', 'bf16')   # the choices of `--precision`
+Precision = str_enum('Precision', 'auto', 'fp32', 'fp16', 'bf16')   # the choices of `--precision`
 
 @functools.cache
 def cpu_bf16_native() -> bool:
@@ -162,17 +169,52 @@ def cpu_bf16_native() -> bool:
     a = torch.randn(256, 256, generator=torch.Generator().manual_seed(0))   # its own generator: the run's random state is untouched
     return best(a.bfloat16()) < 4 * best(a)
 
-def set_precision(learn, precision:str='fp32'):
-    "Train `learn` in `precision` ('fp32', 'fp16' or 'bf16')."
-    if precision not in ('fp32', 'fp16', 'bf16'):
-        raise ValueError(f'unknown precision {precision!r}: use fp32, fp16 or bf16')
-    cuda = next(learn.model.parameters()).is_cuda or (learn.dls.device is not None and learn.dls.device.type == 'cuda')
+def resolve_device(device=None) -> torch.device:
+    "The device to train on: `device` (str or `torch.device`) if given, else the default (CUDA when available); one GPU per process."
+    dev = default_device() if device is None else torch.device(device)
+    if dev.type == 'cuda' and not torch.cuda.is_available():
+        raise ValueError(f'--device {device}: no CUDA GPU is available here (torch.cuda.is_available() is False): use --device cpu')
+    if dev.type == 'cuda' and dev.index is None: dev = torch.device('cuda', torch.cuda.current_device())
+    if dev.type == 'cuda' and num_distrib() > 1 and device in (None, 'cuda'): dev = torch.device('cuda', int(os.environ.get('LOCAL_RANK', 0)))
+    return dev
+
+def resolve_precision(precision:str='auto', device='cpu') -> str:
+    "`precision` for `device`: 'auto' is bf16 on a CUDA GPU that has it, else fp16 there, fp32 on a CPU; a choice the device cannot run is refused."
+    if precision not in list(Precision): raise ValueError(f'unknown precision {precision!r}: use {", ".join(Precision)}')
+    cuda = torch.device(device).type == 'cuda'
+    if precision == 'auto': return ('bf16' if torch.cuda.is_bf16_supported() else 'fp16') if cuda else 'fp32'
     if precision == 'fp16' and not cuda: raise ValueError('fp16 needs a CUDA GPU: use --precision bf16 (or fp32) on a CPU')
     if precision == 'bf16' and not cuda and not cpu_bf16_native():
         raise ValueError('this CPU has no native bf16 (a bf16 matmul runs over 4x slower than fp32 here): use --precision fp32')
+    return str(precision)
+
+def learner_device(learn) -> torch.device:
+    "The device `learn` trains on: its data's, else its model's."
+    dev = getattr(learn.dls, 'device', None)
+    return torch.device(dev) if dev is not None else next(learn.model.parameters()).device
+
+def set_precision(learn, precision:str='auto') -> str:
+    "Train `learn` in `precision` (resolved for its device, see `resolve_precision`); returns the precision used."
+    dev = learner_device(learn)
+    precision, cuda = resolve_precision(precision, dev), dev.type == 'cuda'
+    if cuda and precision == 'fp32': torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
     if precision == 'fp16': learn.to_fp16()
     elif precision == 'bf16': learn.to_bf16() if cuda else learn.add_cb(CPUMixedPrecision())
-    return learn
+    return precision
+
+# %% ../nbs/01b_learner.ipynb #1fe2a893
+class CUDAReached(Exception):
+    "Raised by `simulated_cuda` where the code first touches CUDA memory."
+
+@contextlib.contextmanager
+def simulated_cuda(bf16:bool=True, free_memory:int=0):
+    "Pretend a CUDA GPU is present (with `bf16` or not, `free_memory` bytes free); the first use of its memory raises `CUDAReached`."
+    from unittest import mock
+    def reach(): raise CUDAReached('a tensor or module was moved to CUDA')
+    with mock.patch.multiple(torch.cuda, is_available=lambda: True, device_count=lambda: 1, current_device=lambda: 0,
+                             is_bf16_supported=lambda *a, **k: bf16, mem_get_info=lambda *a: (free_memory, free_memory),
+                             _lazy_init=reach), \
+         mock.patch.object(torch.Tensor, 'pin_memory', lambda *a, **k: reach()): yield     # pinning needs the CUDA driver too
 
 # %% ../nbs/01b_learner.ipynb #d80bc088
 def adamw(sqr_mom:float=0.999):
@@ -208,9 +250,6 @@ class StepBudget(Callback):
     def after_cancel_train(self): self.learn.recorder.cancel_train = False   # keep the cut epoch's training loss
 
 # %% ../nbs/01b_learner.ipynb #5adc37aa
-import contextlib
-from fastai.torch_core import distrib_barrier, num_distrib
-
 DISTRIBUTED_HINT = 'several processes need the [distributed] extra (accelerate): pip install "maekd[distributed]"'
 
 @functools.cache

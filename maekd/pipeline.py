@@ -15,7 +15,7 @@ import pandas as pd
 import torch
 from .data import load_images, split_idxs
 from .core import write_json
-from .learner import prepare_out, Precision
+from .learner import prepare_out, Precision, resolve_device, resolve_precision
 from .mae_model import MAEArch
 from .pretrain import pretrain
 from .finetune import finetune
@@ -118,11 +118,11 @@ def pipeline_options(data:str='digits', # 'digits' or a folder of images in clas
                      img_size:int=32, # Image side in pixels
                      seed:int=42, # Random seed (of the first seed with `seeds` > 1)
                      seeds:int=1, # Repeat every stage with this many seeds; results give mean +- std
-                     precision:Precision='fp32', # fp16 needs CUDA; bf16 a GPU or a CPU with native bf16
+                     precision:Precision='auto', # auto: bf16 on a GPU that has it, else fp16 there; fp32 on a CPU
                      resume:bool=False, # Skip finished stages, resume an interrupted one
                      force:bool=False, # Overwrite a non-empty `out`
                      quiet:bool=False, # No progress bars
-                     device:str|None=None, # Device, e.g. cpu or cuda
+                     device:str|None=None, # cpu, cuda or cuda:N (default: CUDA when available, else the CPU)
                     ) -> dict:
     "The options `run` and `sweep` share, with their defaults; they declare them with `@delegates(pipeline_options)`."
     return dict(locals())
@@ -132,6 +132,8 @@ def start_pipeline(cmd:str, out, **kwargs) -> tuple:
     o = AttrDict(pipeline_options(**kwargs))
     if o.preset not in presets: raise ValueError(f'unknown preset {o.preset!r}: use {" or ".join(presets)}')
     if o.seeds < 1: raise ValueError(f'seeds must be at least 1, got {o.seeds}')
+    o.device = resolve_device(o.device)                      # once for the run: every stage and the report use it
+    o.precision = resolve_precision(o.precision, o.device)
     ims = load_images(o.data, o.img_size)
     if not ims.labelled: raise ValueError(f'maekd {cmd} needs labelled images (class folders) to fine-tune and evaluate: {o.data} has none')
     out = Path(out)
@@ -151,7 +153,7 @@ def run(out:str='runs/demo', # Output folder for every stage and the report
     o, ims, out = start_pipeline('run', out, **kwargs)
     p, seed, data, arch = presets[o.preset], o.seed, o.data, o.arch
     write_json(dict(data=str(data), preset=o.preset, label_frac=label_frac, student=o.student, arch=arch, img_size=o.img_size,
-                    seeds=[seed + i for i in range(o.seeds)], tune=tune), out/'run.json')
+                    seeds=[seed + i for i in range(o.seeds)], tune=tune, device=str(o.device), precision=o.precision), out/'run.json')
     common = o.common
     tuned = json.loads((out/'tune.json').read_text()) if (out/'tune.json').exists() else {}
     for s in range(seed, seed + o.seeds):
@@ -162,7 +164,7 @@ def run(out:str='runs/demo', # Output folder for every stage and the report
             lrs = _tune_rows(out, sd, r, tuned, s, common, o.quiet)
         else: lrs = {n: lr for n, (_, _, lr) in r.items()}
         _train_seed(sd, s, r, lrs, o.resume or tune, o.quiet, common, p['pretrain_epochs'], arch)   # tuning trained some already
-        seed_report(sd, ims, s, p, o.quiet)
+        seed_report(sd, ims, s, p, o.quiet, o.device)
     return report(out, o.quiet)
 
 # %% ../nbs/06_pipeline.ipynb #d4bcb317
@@ -179,10 +181,11 @@ def seed_split(out:Path, ims, seed:int) -> tuple:
     "(train, held-out) indices of the seed whose run is in `out`, split as its MAE pretraining split them."
     return split_idxs(ims, json.loads((out/'mae'/'config.json').read_text())['valid_pct'], seed)
 
-def seed_report(out:Path, ims, seed:int, p:dict, quiet:bool=True) -> pd.DataFrame:
+def seed_report(out:Path, ims, seed:int, p:dict, quiet:bool=True, device=None) -> pd.DataFrame:
     "Measure the models of one seed's run in `out` on its held-out images; write `out/report.*`."
     tr, va = seed_split(out, ims, seed)
     df = compression_report({n: out/n for n in names}, ims.x[va], ims.y[va], out=out, onnx=p['onnx'], runs=p['runs'], progress=not quiet,
+                            device=device,
                             calib=ims.x[tr[torch.randperm(len(tr), generator=torch.Generator().manual_seed(seed))[:256]]])
     cost = pd.DataFrame([dict(model=n, **cost_of(out/n)) for n in names])
     df = df.merge(cost, on='model').assign(seed=seed, n_heldout=len(va))

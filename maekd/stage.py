@@ -11,19 +11,19 @@ from fastai.torch_core import set_seed, rank_distrib
 from .core import check_positive, write_json
 from .data import load_images, split_idxs
 from .learner import (Precision, prepare_out, load_run_state, set_precision, warmup_cosine, RunCheckpoint, RunHistory,
-                           StepBudget, epochs_for, fit_quietly)
+                           StepBudget, epochs_for, fit_quietly, resolve_device, resolve_precision)
 
 # %% ../nbs/01c_stage.ipynb #f9d73e6f
 def run_options(data:str='digits', # 'digits' or a folder of images (in class folders where the stage needs labels)
                 img_size:int=32, # Image side in pixels
                 warmup_pct:float=0.1, # Fraction of training spent warming up
-                precision:Precision='fp32', # fp16 needs CUDA; bf16 a GPU or a CPU with native bf16
+                precision:Precision='auto', # auto: bf16 on a GPU that has it, else fp16 there; fp32 on a CPU
                 seed:int=42, # Random seed
                 valid_pct:float=0.2, # Held-out fraction (when the data has no val/ folder)
                 resume:bool=False, # Continue the run in `out`
                 force:bool=False, # Overwrite a non-empty `out`
                 quiet:bool=False, # No progress bar and epoch table
-                device:str|None=None, # Device, e.g. cpu or cuda (default: CUDA when available)
+                device:str|None=None, # cpu, cuda or cuda:N (default: CUDA when available, else the CPU)
                ) -> dict:
     "The options every training stage takes, with their defaults; stages declare them with `@delegates(run_options)`."
     return dict(locals())
@@ -39,6 +39,8 @@ class Stage:
         self.name, self.out, self.state = name, out, None
         self.__dict__.update(run_options(**kwargs))
         check_positive(img_size=self.img_size)
+        self.device = resolve_device(self.device)                       # resolved once: every part of the stage uses it
+        self.precision = resolve_precision(self.precision, self.device)
         self.ims = load_images(self.data, self.img_size, patch_size=patch_size)
         set_seed(self.seed)               # before the stage draws its weights
 
@@ -58,8 +60,9 @@ def fit(self:Stage, learn, epochs:int, export, config:dict, steps:int|None=None)
     "Set the precision, write `config.json`, and fit with warmup + cosine, checkpoints, history and `export` per epoch."
     set_precision(learn, self.precision)
     if not rank_distrib():
+        if not self.quiet: print(f'{self.name}: training on {self.device} in {self.precision}')
         write_json(dict(stage=self.name, data=str(self.data), img_size=self.img_size, seed=self.seed, valid_pct=self.valid_pct,
-                        precision=str(self.precision), warmup_pct=self.warmup_pct, **config), self.out/'config.json')
+                        device=str(self.device), precision=self.precision, warmup_pct=self.warmup_pct, **config), self.out/'config.json')
     start = 0 if self.state is None else self.state['epoch'] + 1
     cbs = [warmup_cosine(learn.lr, self.warmup_pct), RunCheckpoint(self.out, export, self.state), RunHistory(self.out, start)]
     if steps: epochs = epochs_for(steps, len(learn.dls.train)); cbs.append(StepBudget(steps))

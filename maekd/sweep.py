@@ -6,6 +6,7 @@
 __all__ = ['sweep_rows', 'label_fracs_of', 'heldout_top1', 'label_curve', 'plot_label_curve', 'sweep']
 
 # %% ../nbs/06a_sweep.ipynb #733a7a83
+from functools import partial
 from pathlib import Path
 import pandas as pd
 from fastcore.meta import delegates
@@ -25,10 +26,10 @@ def label_fracs_of(label_fracs) -> list:
     if bad or not fracs: raise ValueError(f'label fractions must be in (0, 1], got {label_fracs!r}: e.g. --label-fracs 0.01,0.1,1')
     return sorted(set(fracs))
 
-def heldout_top1(folder:Path, ims, va) -> float:
-    "Top-1 of the classifier in `folder` on the held-out images `va`, normalised with its own statistics."
+def heldout_top1(folder:Path, ims, va, device=None) -> float:
+    "Top-1 of the classifier in `folder` on the held-out images `va` (on `device`), normalised with its own statistics."
     model, spec = load_classifier(folder)
-    return accuracy_stats(predict(model, own_inputs(ims.x[va], spec)), ims.y[va])['top1']
+    return accuracy_stats(predict(model.to(device or 'cpu'), ims.x[va], norm=partial(own_inputs, spec=spec)), ims.y[va])['top1']
 
 def label_curve(per_seed:pd.DataFrame) -> pd.DataFrame:
     "Mean and std over seeds of top-1, per label fraction and model."
@@ -72,7 +73,7 @@ def sweep(out:str='runs/sweep', # Output folder
             for n in sweep_rows:
                 fn, kw, lr = r[n]
                 train_stage(fd/n, o.resume, o.quiet, fn, **kw, lr=lr, seed=s, **o.common)
-                recs.append(dict(seed=s, label_frac=f, model=n, top1=heldout_top1(fd/n, ims, va), labels=cost_of(fd/n)['labels_used']))
+                recs.append(dict(seed=s, label_frac=f, model=n, top1=heldout_top1(fd/n, ims, va, o.device), labels=cost_of(fd/n)['labels_used']))
     pd.DataFrame(recs).to_csv(out/'label_curve_seeds.csv', index=False)
     df = label_curve(pd.DataFrame(recs))
     df.to_csv(out/'label_curve.csv', index=False)

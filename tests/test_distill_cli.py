@@ -94,7 +94,8 @@ def test_cache_carries_the_labels(runs, tmp_path):
                     img_size=16, steps=3, quiet=True)
     x, y, t = learn.dls.train.one_batch()
     assert t.shape == (len(x), 10) and y.shape == (len(x),)
-    ys = learn.dls.train.dataset.y
+    ds = learn.dls.train.dataset
+    ys = ds.y[ds.rows]                                  # the labels of the training rows (-1: unlabelled)
     assert (ys >= 0).sum() == json.loads((tmp_path / 'c' / 'config.json').read_text())['n_labelled'] > 0 and (ys == -1).any()
     assert learn.cbs.filter(lambda c: isinstance(c, KDCallback))[0].use_labels
 
@@ -137,7 +138,7 @@ def test_enumerated_options_list_their_choices_and_fail_at_once(capsys):
     from maekd.cli import main
     with pytest.raises(SystemExit): main(['distill', '-h'])
     out = capsys.readouterr().out
-    assert '{soft,hard,feature,dmae}' in out and '{random,attention}' in out and '{fp32,fp16,bf16}' in out
+    assert '{soft,hard,feature,dmae}' in out and '{random,attention}' in out and '{auto,fp32,fp16,bf16}' in out
     with pytest.raises(SystemExit): main(['run', '-h'])
     out = capsys.readouterr().out
     assert '{default,quick}' in out and 'mae_vit_micro_patch4,mae_vit_nano_patch4}' in out

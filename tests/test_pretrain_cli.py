@@ -69,7 +69,7 @@ def test_resume_after_kill_matches_uninterrupted_run(tmp_path):
     (['--img-size', '30'], ['not divisible by patch size 4']),
     (['--arch', 'mae_vit_gigantic'], ["--arch: unknown value 'mae_vit_gigantic': choose one of", 'mae_vit_micro_patch4']),
     (['--precision', 'fp16'], ['fp16 needs a CUDA GPU']),
-    (['--precision', 'fp8'], ["--precision: unknown value 'fp8': choose one of fp32, fp16, bf16"]),
+    (['--precision', 'fp8'], ["--precision: unknown value 'fp8': choose one of auto, fp32, fp16, bf16"]),
 ])
 def test_bad_arguments(tmp_path, capsys, args, needles):
     code, _, err = run_main(['pretrain', '--out', tmp_path / 'o', '--epochs', '1', *FAST, *args], capsys)

@@ -1,0 +1,66 @@
+"""Peak memory of pretraining on an image folder, against the size of its decoded images.
+
+    python bench/folder_memory.py [--n 20000] [--dir /tmp/maekd-jpegs]
+
+Writes N JPEGs (128 px, 10 class folders; kept in --dir for later runs), then runs, each as its own process:
+1. `maekd pretrain --img-size 96 --arch mae_vit_tiny_patch16 --epochs 1 --bs 128` on a cold cache (decodes the folder);
+2. the same command again (the folder is read from the cache: no decoding).
+It prints each run's wall time and peak resident memory (ru_maxrss of the child: anonymous and file-backed pages),
+the decoded uint8 size N x 3 x 96 x 96, and the margin over it."""
+import argparse, json, os, resource, shutil, subprocess, sys, tempfile, time
+from pathlib import Path
+import numpy as np
+from PIL import Image
+
+
+def make_jpegs(root:Path, n:int, size:int=128):
+    "N smooth synthetic JPEGs (gradients and a disc whose place depends on the class) in 10 class folders."
+    if root.exists() and sum(1 for _ in root.rglob('*.jpg')) == n: return
+    shutil.rmtree(root, ignore_errors=True)
+    rng, yy, xx = np.random.default_rng(0), *np.mgrid[0:size, 0:size]
+    for i in range(n):
+        c = i % 10
+        d = root/f'class{c}'; d.mkdir(parents=True, exist_ok=True)
+        cx, cy, r = 20 + 9 * c, rng.integers(20, size - 20), rng.integers(8, 30)
+        base = np.stack([xx * rng.uniform(0.5, 2), yy * rng.uniform(0.5, 2), (xx + yy) * rng.uniform(0.2, 1)], -1)
+        img = np.where(((xx - cx) ** 2 + (yy - cy) ** 2 < r * r)[..., None], 255 - base % 255, base % 255).astype(np.uint8)
+        Image.fromarray(img).save(d/f'{i}.jpg', quality=90)
+
+
+WRAP = ('import resource, subprocess, sys; p = subprocess.run(sys.argv[1:], capture_output=True, text=True); '
+        'sys.stderr.write(p.stderr); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(p.returncode)')
+
+def run(args:list, env:dict) -> tuple:
+    "Wall seconds and peak resident bytes of `maekd ARGS` in a fresh process (measured by a wrapper of its own)."
+    t = time.time()
+    p = subprocess.run([sys.executable, '-c', WRAP, sys.executable, '-m', 'maekd.cli', *args], env=env, capture_output=True, text=True)
+    if p.returncode: sys.exit(f'maekd failed:\n{p.stderr[-2000:]}')
+    return time.time() - t, int(p.stdout.split()[-1]) * 1024, p.stderr
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--n', type=int, default=20000)
+    ap.add_argument('--dir', default=str(Path(tempfile.gettempdir())/'maekd-jpegs'))
+    a = ap.parse_args()
+    root = Path(a.dir)/f'n{a.n}'
+    t = time.time(); make_jpegs(root, a.n); print(f'{a.n} JPEGs in {root} ({time.time() - t:.0f} s to make or find)')
+    cache = Path(tempfile.mkdtemp(prefix='maekd-cache-'))
+    env = {**os.environ, 'MAEKD_CACHE': str(cache)}
+    cmd = ['pretrain', '--data', str(root), '--img-size', '96', '--arch', 'mae_vit_tiny_patch16', '--epochs', '1', '--bs', '128',
+           '--quiet', '--device', 'cpu']
+    out = Path(tempfile.mkdtemp(prefix='maekd-out-'))
+    decoded = a.n * 3 * 96 * 96
+    res = {}
+    for name in ('cold cache (decodes)', 'warm cache (no decoding)'):
+        secs, peak, _ = run([*cmd, '--out', str(out/name.split()[0])], env)
+        res[name] = dict(seconds=round(secs, 1), peak_gib=round(peak / 2**30, 3))
+        print(f'{name}: {secs:.0f} s, peak resident {peak / 2**30:.2f} GiB = decoded images {decoded / 2**30:.2f} GiB '
+              f'+ {(peak - decoded) / 2**30:.2f} GiB', flush=True)
+    n_caches = len([p for p in cache.iterdir() if p.is_dir()])
+    print(f'cache folders after both runs: {n_caches} (one decode); cache size {sum(f.stat().st_size for f in cache.rglob("*")) / 2**30:.2f} GiB')
+    print(json.dumps(dict(n=a.n, decoded_gib=round(decoded / 2**30, 3), runs=res, cache_folders=n_caches)))
+    shutil.rmtree(cache); shutil.rmtree(out)
+
+
+if __name__ == '__main__': main()
