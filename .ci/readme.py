@@ -38,15 +38,18 @@ def store(run, sweep=None):
     md = re.sub(r'\[([\w.-]+)\]\(seed\d+/[\w.-]+/\)', r'\1', (Path(run) / 'report.md').read_text())
     (res / 'report.md').write_text(md)
     shutil.copy(Path(run) / 'report.json', res / 'report.json')
+    shutil.copy(Path(run) / 'report_seeds.csv', res / 'report_seeds.csv')    # the per-seed rows the verdicts come from
+    shutil.copy(Path(run) / 'run.json', res / 'run.json')
     shutil.copy(Path(run) / 'pareto.png', img / 'pareto.png')
     if sweep:
         import pandas as pd
         df = pd.read_csv(Path(sweep) / 'label_curve.csv')
         df.to_csv(res / 'label_curve.csv', index=False)
+        for f in ('label_curve_seeds.csv', 'label_gains.csv'): shutil.copy(Path(sweep) / f, res / f)
         t = df.pivot(index='label_frac', columns='model', values='top1').mul(100).round(1).astype(str)
         t = t + ' +- ' + df.pivot(index='label_frac', columns='model', values='top1_std').mul(100).round(1).astype(str)
         labels = df[df.model == 'teacher'].set_index('label_frac')['labels']
-        cols = [c for c in ('teacher', 'student_kd', 'student_scratch') if c in t]
+        cols = [c for c in ('teacher', 'student_kd', 'student_scratch', 'student_self_kd') if c in t]
         lines = ['| labels | ' + ' | '.join(cols) + ' |', '|---|' + '---|' * len(cols)]
         lines += [f'| {f:.0%} ({labels[f]}) | ' + ' | '.join(t.loc[f, c] for c in cols) + ' |' for f in t.index]
         (res / 'label_curve.md').write_text('\n'.join(lines) + '\n')

@@ -5,7 +5,7 @@
 Writes N JPEGs (128 px, 10 class folders; kept in --dir for later runs), then runs, each as its own process:
 1. `maekd pretrain --img-size 96 --arch mae_vit_tiny_patch16 --epochs 1 --bs 128` on a cold cache (decodes the folder);
 2. the same command again (the folder is read from the cache: no decoding).
-It prints each run's wall time and peak resident memory (ru_maxrss of the child: anonymous and file-backed pages),
+and, for scale, a process that only imports maekd. It prints each run's wall time and peak resident memory (ru_maxrss of the child: anonymous and file-backed pages),
 the decoded uint8 size N x 3 x 96 x 96, and the margin over it."""
 import argparse, json, os, resource, shutil, subprocess, sys, tempfile, time
 from pathlib import Path
@@ -57,9 +57,24 @@ def main():
         res[name] = dict(seconds=round(secs, 1), peak_gib=round(peak / 2**30, 3))
         print(f'{name}: {secs:.0f} s, peak resident {peak / 2**30:.2f} GiB = decoded images {decoded / 2**30:.2f} GiB '
               f'+ {(peak - decoded) / 2**30:.2f} GiB', flush=True)
+    t = time.time()
+    r = subprocess.run([sys.executable, '-c', WRAP, sys.executable, '-c', 'import maekd.pretrain, maekd.cli'], capture_output=True, text=True)
+    imp = int(r.stdout.split()[-1]) * 1024
+    res['import maekd only (torch, fastai, timm; no data)'] = dict(seconds=round(time.time() - t, 1), peak_gib=round(imp / 2**30, 3))
+    print(f'importing maekd alone: peak resident {imp / 2**30:.2f} GiB')
     n_caches = len([p for p in cache.iterdir() if p.is_dir()])
     print(f'cache folders after both runs: {n_caches} (one decode); cache size {sum(f.stat().st_size for f in cache.rglob("*")) / 2**30:.2f} GiB')
-    print(json.dumps(dict(n=a.n, decoded_gib=round(decoded / 2**30, 3), runs=res, cache_folders=n_caches)))
+    rec = dict(n=a.n, decoded_gib=round(decoded / 2**30, 3), runs=res, cache_folders=n_caches, budget_gib=round(decoded / 2**30 + 1.5, 3))
+    print(json.dumps(rec))
+    res_dir = Path(__file__).parent/'results'; res_dir.mkdir(exist_ok=True)
+    (res_dir/'folder_memory.json').write_text(json.dumps(rec, indent=2) + '\n')
+    rows = '\n'.join(f"| {k} | {v['seconds']:.0f} | {v['peak_gib']:.2f} | {v['peak_gib'] - rec['decoded_gib']:+.2f} |" for k, v in res.items())
+    (res_dir/'folder_memory.md').write_text(
+        f"{a.n} JPEGs (128 px, 10 classes), `maekd pretrain --img-size 96 --arch mae_vit_tiny_patch16 --epochs 1 --bs 128 --device cpu`, "
+        f"each run a fresh process; decoded uint8 images {rec['decoded_gib']:.2f} GiB, target peak <= {rec['budget_gib']:.2f} GiB "
+        f"(decoded + 1.5 GiB). Written by `python bench/folder_memory.py`.\n\n"
+        f"| run | wall s | peak resident GiB | over the decoded images GiB |\n|---|---|---|---|\n{rows}\n\n"
+        f"Cache folders after both runs: {n_caches}.\n")
     shutil.rmtree(cache); shutil.rmtree(out)
 
 

@@ -260,5 +260,5 @@ def distill(teacher:str='runs/teacher', # Teacher: a finetune output folder or i
     cfg = dict(teacher=str(teacher), student=student, method=method, alpha=alpha, T=temperature, use_labels=use_labels, teacher_mask=teacher_mask,
                keep_by=keep_by, teacher_flops_saved=saved, cache=cache, cache_views=cache_views, epochs=epochs, n_images=len(tr),
                n_labelled=len(lab), label_frac=label_frac if use_labels else 0, n_valid=len(va), tune=tune,
-               steps=steps or epochs * len(dls.train), bs=bs, lr=lr, spec=spec)
+               steps=steps or epochs * len(dls.train), bs=dls.train.bs, lr=lr, lr_used=scaled_lr(lr, dls.train.bs), spec=spec)
     return st.fit(learn, epochs, classifier_export(spec, 'student.safetensors'), cfg, steps)

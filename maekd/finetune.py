@@ -87,6 +87,7 @@ def finetune(mae:str|None=None, # Pretraining folder or MAE checkpoint (None: tr
     layer_decay = layer_decay if mae and not student else None     # decay is for pretrained layers, not random ones
     learn = classifier_learner(dls, model, scaled_lr(lr, dls.train.bs), layer_decay, label_smoothing=label_smoothing)
     cfg = dict(mae=str(mae) if mae else None, label_frac=label_frac, n_labelled=len(lab), n_images=len(lab), n_valid=len(va), tune=tune,
-               steps=steps or epochs * len(dls.train), arch=arch, student=student, epochs=epochs, bs=bs, lr=lr, layer_decay=layer_decay,
+               steps=steps or epochs * len(dls.train), arch=arch, student=student, epochs=epochs, bs=dls.train.bs, lr=lr,
+               lr_used=scaled_lr(lr, dls.train.bs), layer_decay=layer_decay,
                linear_probe=linear_probe, spec=spec)
     return st.fit(learn, epochs, classifier_export(spec, 'student.safetensors' if student else 'teacher.safetensors'), cfg, steps)

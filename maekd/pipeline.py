@@ -4,10 +4,13 @@
 
 # %% auto #0
 __all__ = ['presets', 'Preset', 'lr_grid', 'names', 'rows', 'train_stage', 'train_seconds', 'final_accuracy', 'tune_lr',
-           'pipeline_options', 'start_pipeline', 'run', 'cost_of', 'seed_split', 'seed_report', 'verdict', 'report']
+           'pipeline_options', 'start_pipeline', 'run', 'cost_of', 'seed_split', 'seed_report', 'seeds_needed',
+           'paired_gain', 'verdict', 'report']
 
 # %% ../nbs/06_pipeline.ipynb #136f0688
 import json, time
+import numpy as np
+from scipy import stats
 from fastcore.basics import AttrDict, str_enum
 from fastcore.meta import delegates
 from pathlib import Path
@@ -24,7 +27,7 @@ from .evaluate import compression_report, report_markdown, plot_pareto
 
 # %% ../nbs/06_pipeline.ipynb #d9832a44
 _base_lrs = dict(teacher=3.2e-2, teacher_scratch=8e-3, student_kd=8e-3, student_kd_labels=1.28e-1, student_kd_scratch_teacher=2e-3,
-                 student_scratch=3.2e-2, student_all_labels=8e-3)    # chosen by `run(tune=True)` on the digits, seed 42 (below)
+                 student_scratch=3.2e-2, student_self_kd=8e-3, student_all_labels=8e-3)   # student_self_kd: student_kd's rate, untuned    # chosen by `run(tune=True)` on the digits, seed 42 (below)
 presets = {
     'default': dict(pretrain_epochs=60, teacher_steps=400, teacher_bs=32, student_steps=440, student_bs=64,
                     lrs=_base_lrs, onnx=True, runs=200),
@@ -45,6 +48,7 @@ def rows(out:Path, p:dict, label_frac:float, student:str, arch:str, mae:Path|Non
          'student_kd_labels': kd('teacher', use_labels=True, label_frac=label_frac),
          'student_kd_scratch_teacher': kd('teacher_scratch'),
          'student_scratch': (finetune, dict(student=student, label_frac=label_frac, **s)),
+         'student_self_kd': kd('student_scratch'),              # the label-only student teaches a fresh copy of itself
          'student_all_labels': (finetune, dict(student=student, label_frac=1., **s))}
     return {n: (fn, kw, p['lrs'][n]) for n, (fn, kw) in r.items()}
 
@@ -174,7 +178,7 @@ def cost_of(folder:Path) -> dict:
     if cfg['stage'] == 'pretrain': return dict(images_seen=cfg['n_train'], labels_used=0)
     up = cfg.get('teacher') or cfg.get('mae')
     src = cost_of(Path(up)) if up else dict(images_seen=0, labels_used=0)
-    return dict(steps=cfg['steps'], train_s=train_seconds(folder), images_seen=max(cfg['n_images'], src['images_seen']),
+    return dict(steps=cfg['steps'], bs=cfg['bs'], train_s=train_seconds(folder), images_seen=max(cfg['n_images'], src['images_seen']),
                 labels_used=max(cfg['n_labelled'], src['labels_used']))   # one seed draws the same labelled subset for each row
 
 def seed_split(out:Path, ims, seed:int) -> tuple:
@@ -195,21 +199,39 @@ def seed_report(out:Path, ims, seed:int, p:dict, quiet:bool=True, device=None) -
 
 # %% ../nbs/06_pipeline.ipynb #a89330ad
 _pairs = [('student_kd', 'student_scratch', 'distillation'), ('student_kd_labels', 'student_scratch', 'distillation with labels'),
-          ('teacher', 'teacher_scratch', 'MAE pretraining')]
+          ('student_kd', 'student_self_kd', 'the MAE teacher over self-distillation'), ('teacher', 'teacher_scratch', 'MAE pretraining')]
+
+def seeds_needed(d:np.ndarray, most:int=1000) -> int|None:
+    "Seeds whose 95% interval would exclude zero if the per-seed gains `d` kept their mean and spread (None: not within `most`)."
+    m, sd = abs(d.mean()), d.std(ddof=1)
+    if sd == 0: return 2 if m > 0 else None
+    return next((n for n in range(2, most + 1) if stats.t.ppf(0.975, n - 1) * sd / n**0.5 < m), None)
+
+def paired_gain(a, b) -> dict:
+    "Mean of the paired per-seed gains `a - b` and its 95% confidence interval (Student t over seeds, `scipy.stats.ttest_rel`)."
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    d = a - b
+    if len(d) < 2: return dict(mean=d.mean(), lo=np.nan, hi=np.nan, n=len(d), gains=d)
+    lo, hi = (d.mean(), d.mean()) if d.std() == 0 else stats.ttest_rel(a, b).confidence_interval(0.95)
+    return dict(mean=d.mean(), lo=lo, hi=hi, n=len(d), gains=d)
 
 def verdict(per_seed:pd.DataFrame) -> list:
-    "`verdict:` lines from per-seed top-1 (columns seed, model, top1): each method against its baseline."
+    "`verdict:` lines from per-seed top-1 (columns seed, model, top1): each method against its baseline, with a 95% interval."
     t = per_seed.pivot(index='seed', columns='model', values='top1') * 100
     lines = []
     for a, b, what in _pairs:
         if a not in t or b not in t: continue
-        d = t[a] - t[b]
-        m, sd = d.mean(), (d.std() if len(d) > 1 else float('nan'))
-        spread = f' +- {sd:.1f}' if len(d) > 1 else ''
-        n = f'{len(d)} seeds: ' + ', '.join(f'{v:+.1f}' for v in d) if len(d) > 1 else 'one seed, no spread known: run with --seeds 3'
-        if len(d) > 1 and abs(m) <= sd: lines.append(f'verdict: {what}: no difference beyond the seed-to-seed spread: {a} {m:+.1f}{spread} points against {b} ({n})')
-        elif m > 0: lines.append(f'verdict: {what} paid: {a} {m:+.1f}{spread} points over {b} ({n})')
-        else: lines.append(f'verdict: {what} did not pay on this data: {b} is better than {a} by {-m:.1f}{spread} points ({n})')
+        g = paired_gain(t[a], t[b])
+        seeds = f"{g['n']} seeds: " + ', '.join(f'{v:+.1f}' for v in g['gains'])
+        ci = f"95% CI {g['lo']:+.1f} to {g['hi']:+.1f}"
+        if g['n'] < 2: lines.append(f"verdict: {what}: one seed, no interval: {a} {g['mean']:+.1f} points against {b}; run with --seeds 3 or more")
+        elif g['lo'] > 0: lines.append(f"verdict: {what} paid: {a} {g['mean']:+.1f} points over {b}, {ci} ({seeds})")
+        elif g['hi'] < 0: lines.append(f"verdict: {what} did not pay: {b} is better than {a} by {-g['mean']:.1f} points, {ci} ({seeds})")
+        else:
+            need = seeds_needed(g['gains'])
+            more = f'about {need} seeds would be needed at this spread' if need else 'no number of seeds would settle it at this spread'
+            lines.append(f"verdict: {what}: not established with {g['n']} seeds: {a} {g['mean']:+.1f} points against {b}, {ci} "
+                         f"({seeds}); {more}")
     return lines
 
 # %% ../nbs/06_pipeline.ipynb #bcc17884
@@ -232,28 +254,41 @@ def _mean_std(per_seed:pd.DataFrame) -> pd.DataFrame:
     return df
 
 def report(out, quiet:bool=False) -> pd.DataFrame:
-    "Gather the seeds' reports in `out` into `out/report.{md,csv,json}` and `pareto.png`, ending with the verdict."
+    "Gather the reports of the run's seeds (`run.json`) into `out/report.{md,csv,json}`, `report_seeds.csv` and `pareto.png`, ending with the verdict."
     out = Path(out)
-    per_seed = pd.concat([pd.read_csv(f) for f in sorted(out.glob('seed*/report.csv'))], ignore_index=True)
+    seeds = json.loads((out/'run.json').read_text())['seeds']          # this run's seeds, not folders an earlier run left
+    per_seed = pd.concat([pd.read_csv(out/f'seed{s}'/'report.csv') for s in seeds], ignore_index=True)
+    per_seed.to_csv(out/'report_seeds.csv', index=False)
     df = _mean_std(per_seed)
     df.to_csv(out/'report.csv', index=False)
     write_json(df.to_dict('records'), out/'report.json')
     plot_pareto(df, out/'pareto.png')
     links = {n: f'seed{per_seed["seed"].min()}/{n}/' for n in names}
-    (out/'report.md').write_text(report_markdown(df, links) + _notes(df, per_seed) + _tuning_note(out))
+    (out/'report.md').write_text(report_markdown(df, links) + _notes(df, per_seed, json.loads((out/'run.json').read_text()))
+                                 + _tuning_note(out))
     if not quiet: print((out/'report.md').read_text())
     return df
 
 # %% ../nbs/06_pipeline.ipynb #b52cbd52
-def _notes(df:pd.DataFrame, per_seed:pd.DataFrame) -> str:
+def _protocol(df:pd.DataFrame, run_cfg:dict) -> str:
+    "The protocol sentence, from what the run did: budgets and batch sizes per architecture, how the rates were chosen, threads."
+    arch = df['model'].map(lambda m: 'ViT teachers' if m.startswith('teacher') else 'students')
+    budgets = '; '.join(f"{a}: {', '.join(sorted({f'{int(s)} steps at batch {int(b)}' for s, b in zip(g.steps, g.bs)}))}"
+                        for a, g in df.groupby(arch, sort=False))
+    rates = ('learning rates were tuned alike on a split of the training images (below)' if run_cfg.get('tune') else
+             "learning rates are the preset's (tuned on the digits, seed 42; `--tune` tunes them on this data)")
+    return (f"Optimizer steps and batch sizes actually used ({budgets}); {rates}. Trained on {run_cfg.get('device', 'cpu')} in "
+            f"{run_cfg.get('precision', 'fp32')}. FLOPs from torch.utils.flop_counter (a multiply-add = 2), latency p50 at batch 1 with "
+            f"{int(df['threads'].iloc[0])} thread(s) on the CPU, throughput at batch {int(df['tput_bs'].iloc[0])}, int8 calibrated on "
+            f"training images. Verdicts: 95% confidence interval of the paired per-seed gains (Student t, scipy.stats.ttest_rel).")
+
+def _notes(df:pd.DataFrame, per_seed:pd.DataFrame, run_cfg:dict) -> str:
     "The lines under the table: protocol, cost per row, size and speed, the verdict."
     r, seeds = df.set_index('model'), sorted(per_seed['seed'].unique())
     kd, t = r.loc['student_kd'], r.loc['teacher']
     cost = '\n'.join(f"- {n}: top-1 {x.top1*100:.1f} +- {x.top1_std*100:.1f}%, {int(x.steps)} steps, {int(x.images_seen)} images, "
                      f"{int(x.labels_used)} labels, {x.train_s:.0f} s of training" for n, x in r.iterrows())
     return (f"\nMean over {len(seeds)} seed(s) ({', '.join(map(str, seeds))}), {int(r['n_heldout'].iloc[0])} held-out images per seed, "
-            f"scored once. Rows of one architecture had the same optimizer steps and batch size; learning rates "
-            f"were tuned alike on a split of the training images. FLOPs from torch.utils.flop_counter (a multiply-add = 2), "
-            f"latency p50 at batch 1 with 1 thread, throughput at batch 64, int8 calibrated on training images.\n\n{cost}\n\n"
+            f"scored once. {_protocol(df, run_cfg)}\n\n{cost}\n\n"
             f"student_kd has {t['params'] / kd['params']:.1f}x fewer parameters than teacher and is "
             f"{t['latency_ms'] / kd['latency_ms']:.1f}x faster at batch-1 CPU latency.\n\n" + '\n\n'.join(verdict(per_seed)) + '\n')

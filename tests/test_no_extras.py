@@ -18,7 +18,8 @@ def test_quick_start_without_extras(tmp_path):
     assert 'Traceback' not in p.stderr
     rows = json.loads((out / 'report.json').read_text())
     assert [r['model'] for r in rows] == ['teacher', 'teacher_scratch', 'student_kd', 'student_kd_labels',
-                                          'student_kd_scratch_teacher', 'student_scratch', 'student_all_labels']
+                                          'student_kd_scratch_teacher', 'student_scratch', 'student_self_kd',
+                                          'student_all_labels']
     assert all(0 <= r['top1'] <= 1 and r['params'] > 0 for r in rows)
     assert not any('int8_top1' in r or 'onnx_latency_ms' in r for r in rows)          # the ONNX columns were skipped...
     skipped = [l for l in p.stderr.splitlines() if 'ONNX and int8 columns skipped' in l]
