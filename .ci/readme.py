@@ -31,6 +31,22 @@ def render(nb):
     return '\n\n'.join(out) + '\n'
 
 
+def summary(run):
+    "One line on where a stored run came from: its command, seeds, machine and training time, all read from its files."
+    import pandas as pd
+    cfg, per = json.loads((run / 'run.json').read_text()), pd.read_csv(run / 'report_seeds.csv')
+    if (run / 'machine.json').exists(): cpu = json.loads((run / 'machine.json').read_text())['cpu']     # recorded by the run
+    else: cpu = next((l.split(':', 1)[1].strip() for l in Path('/proc/cpuinfo').read_text().splitlines() if l.startswith('model name')),
+                     'a CPU')                                                                        # older runs: this machine
+    seeds = cfg['seeds']
+    mae = sum(json.loads((run / f'seed{s}' / 'mae' / 'timing.json').read_text())['train_s'] for s in seeds)
+    total = (per['train_s'].sum() + mae) / 60
+    return (f"From `maekd run --seeds {len(seeds)}` ({cfg['preset']} preset, seeds {', '.join(map(str, seeds))}) on {cpu} "
+            f"({cfg.get('device', 'cpu')}, {cfg.get('precision', 'fp32')}): {total:.0f} minutes of training for the {len(seeds)} seeds, "
+            f"{total / len(seeds):.1f} a seed, of which MAE pretraining {mae / 60 / len(seeds):.1f}; rows: `teacher` = the MAE ViT "
+            f"fine-tuned on {cfg['label_frac']:.0%} of the labels, `student_*` = the `{cfg['student']}` student.\n")
+
+
 def store(run, sweep=None):
     "Copy a run's report (links to its seed folders dropped) and Pareto plot, and a sweep's label curve, into nbs/."
     res, img = root / 'nbs' / 'results', root / 'nbs' / 'images'
@@ -41,6 +57,7 @@ def store(run, sweep=None):
     shutil.copy(Path(run) / 'report_seeds.csv', res / 'report_seeds.csv')    # the per-seed rows the verdicts come from
     shutil.copy(Path(run) / 'run.json', res / 'run.json')
     shutil.copy(Path(run) / 'pareto.png', img / 'pareto.png')
+    (res / 'run_summary.md').write_text(summary(Path(run)))
     if sweep:
         import pandas as pd
         df = pd.read_csv(Path(sweep) / 'label_curve.csv')

@@ -142,6 +142,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 'maekd.evaluate.export_onnx': ('evaluate.html#export_onnx', 'maekd/evaluate.py'),
                                 'maekd.evaluate.have_onnx': ('evaluate.html#have_onnx', 'maekd/evaluate.py'),
                                 'maekd.evaluate.latency': ('evaluate.html#latency', 'maekd/evaluate.py'),
+                                'maekd.evaluate.machine_info': ('evaluate.html#machine_info', 'maekd/evaluate.py'),
+                                'maekd.evaluate.machine_line': ('evaluate.html#machine_line', 'maekd/evaluate.py'),
                                 'maekd.evaluate.measure': ('evaluate.html#measure', 'maekd/evaluate.py'),
                                 'maekd.evaluate.onnx_latency': ('evaluate.html#onnx_latency', 'maekd/evaluate.py'),
                                 'maekd.evaluate.onnx_predict': ('evaluate.html#onnx_predict', 'maekd/evaluate.py'),

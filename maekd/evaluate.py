@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_evaluate.ipynb #95aa4480
 from __future__ import annotations
-import importlib.util, json, logging, os, sys, tempfile, time, warnings
+import importlib.util, json, logging, os, platform, sys, tempfile, time, warnings
 from functools import partial
 from pathlib import Path
 import numpy as np
@@ -12,14 +12,14 @@ import pandas as pd
 from fastprogress.fastprogress import progress_bar
 import torch, torch.nn as nn
 from safetensors.torch import save_file
-from .core import atomic_write
+from .core import atomic_write, write_json
 from .classifiers import count_flops, load_classifier, student_of
 from .data import BatchAug
 
 # %% auto #0
 __all__ = ['predict', 'accuracy_stats', 'count_params', 'safetensors_size', 'latency', 'throughput', 'export_onnx',
-           'onnx_predict', 'onnx_latency', 'quantize_int8', 'measure', 'plot_pareto', 'report_markdown', 'have_onnx',
-           'own_inputs', 'compression_report']
+           'onnx_predict', 'onnx_latency', 'quantize_int8', 'machine_info', 'machine_line', 'measure', 'plot_pareto',
+           'report_markdown', 'have_onnx', 'own_inputs', 'compression_report']
 
 # %% ../nbs/05_evaluate.ipynb #8c167833
 @torch.no_grad()
@@ -111,8 +111,8 @@ class _Calib:
     def __init__(self, x, bs=32): self.it = iter([{'x': x[i:i+bs].numpy()} for i in range(0, len(x), bs)])
     def get_next(self): return next(self.it, None)
 
-def quantize_int8(onnx_path, out_path, calib:torch.Tensor) -> dict:
-    "Static int8 post-training quantisation of an ONNX model (QDQ, per-channel weights), calibrated on `calib`."
+def quantize_int8(onnx_path, out_path, calib:torch.Tensor, reduce_range:bool=True) -> dict:
+    "Static int8 post-training quantisation of an ONNX model (QDQ, per-channel weights, 7-bit with `reduce_range`), calibrated on `calib`."
     from onnxruntime.quantization import quantize_static, QuantFormat, QuantType, CalibrationMethod
     from onnxruntime.quantization.shape_inference import quant_pre_process
     with tempfile.TemporaryDirectory() as d:
@@ -122,10 +122,28 @@ def quantize_int8(onnx_path, out_path, calib:torch.Tensor) -> dict:
         root = logging.getLogger(); level = root.level
         root.setLevel(logging.ERROR)             # onnxruntime logs a line per 1-D weight it cannot quantise per channel
         try: quantize_static(pre, str(tmp), _Calib(calib), quant_format=QuantFormat.QDQ, per_channel=True, weight_type=QuantType.QInt8,
-                             activation_type=QuantType.QUInt8, calibrate_method=CalibrationMethod.MinMax)
+                             activation_type=QuantType.QUInt8, calibrate_method=CalibrationMethod.MinMax, reduce_range=reduce_range)
         finally: root.setLevel(level)
         os.replace(tmp, out_path)
     return dict(path=str(out_path), size_bytes=os.path.getsize(out_path))
+
+# %% ../nbs/05_evaluate.ipynb #958b24db
+_isa = ('avx2', 'avx512f', 'avx512_vnni', 'avx_vnni', 'avx512_bf16', 'amx_tile', 'amx_int8', 'asimd', 'i8mm', 'bf16')
+
+def machine_info() -> dict:
+    "The machine a report measures on: CPU model, the instruction sets that matter for int8 and bf16, threads, library versions."
+    try: first = Path('/proc/cpuinfo').read_text().split('\n\n')[0]       # the first processor's block (Linux)
+    except OSError: first = ''
+    info = {k.strip(): v.strip() for k, v in (l.split(':', 1) for l in first.splitlines() if ':' in l)}
+    flags = set((info.get('flags') or info.get('Features') or '').split())
+    ort = importlib.util.find_spec('onnxruntime') and __import__('onnxruntime').__version__
+    return dict(cpu=info.get('model name') or platform.processor() or platform.machine(), isa=[f for f in _isa if f in flags],
+                threads=torch.get_num_threads(), torch=torch.__version__, onnxruntime=ort or None, python=platform.python_version())
+
+def machine_line(m:dict) -> str:
+    "`machine_info` as one line of a report."
+    return (f"Measured on {m['cpu']} ({', '.join(m['isa']) or 'no listed SIMD extensions'}), {m['threads']} threads, "
+            f"torch {m['torch']}, onnxruntime {m['onnxruntime'] or 'not installed'}.")
 
 # %% ../nbs/05_evaluate.ipynb #eca4c458
 def _onnx_columns(model, x, y, onnx_dir, name, calib, runs, threads, norm=None) -> dict:
@@ -267,9 +285,10 @@ def compression_report(models:dict, # name -> model (or a maekd checkpoint path 
     df = pd.DataFrame(rows)
     bad = [f"- {r['model']}: no ONNX/int8 columns: {r['onnx_error']}" for r in rows if r.get('onnx_error')]
     for l in bad: print(f'maekd: {l[2:]}', file=sys.stderr)
-    notes = notes + ''.join(f'\n{l}' for l in bad)
+    notes = notes + ''.join(f'\n{l}' for l in bad) + f'\n\n{machine_line(machine_info())}\n'
     if out is not None:
         out = Path(out)
+        write_json(machine_info(), out/'machine.json')
         df.to_csv(out/'report.csv', index=False)
         atomic_write(out/'report.json', lambda p: Path(p).write_text(json.dumps(rows, indent=2)))
         atomic_write(out/'report.md', lambda p: Path(p).write_text(report_markdown(df, links, notes)))

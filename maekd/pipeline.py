@@ -23,7 +23,7 @@ from .mae_model import MAEArch
 from .pretrain import pretrain
 from .finetune import finetune
 from .distill import distill
-from .evaluate import compression_report, report_markdown, plot_pareto
+from .evaluate import compression_report, report_markdown, plot_pareto, machine_line
 
 # %% ../nbs/06_pipeline.ipynb #d9832a44
 _base_lrs = dict(teacher=3.2e-2, teacher_scratch=8e-3, student_kd=8e-3, student_kd_labels=1.28e-1, student_kd_scratch_teacher=2e-3,
@@ -115,7 +115,7 @@ def _tune_rows(out:Path, seed_dir:Path, rows_:dict, tuned:dict, seed:int, common
     return {n: t['lr'] for n, t in tuned.items()}
 
 # %% ../nbs/06_pipeline.ipynb #0fd5a8bb
-def pipeline_options(data:str='digits', # 'digits' or a folder of images in class folders (train/ + val/ or one split)
+def pipeline_options(data:str='digits', # 'digits' or a folder of images in class folders (train/ + val/ or one split), decoded once into $MAEKD_CACHE (default ~/.cache/maekd)
                      preset:Preset='default', # default, or quick (a smoke test of every stage)
                      student:str='cnn_tiny', # Student architecture
                      arch:MAEArch='mae_vit_micro_patch4', # MAE preset of the teacher
@@ -264,8 +264,11 @@ def report(out, quiet:bool=False) -> pd.DataFrame:
     write_json(df.to_dict('records'), out/'report.json')
     plot_pareto(df, out/'pareto.png')
     links = {n: f'seed{per_seed["seed"].min()}/{n}/' for n in names}
+    mf = out/f'seed{seeds[0]}'/'machine.json'                        # written by the seed's report (absent in older runs)
+    m = json.loads(mf.read_text()) if mf.exists() else None
+    if m: write_json(m, out/'machine.json')
     (out/'report.md').write_text(report_markdown(df, links) + _notes(df, per_seed, json.loads((out/'run.json').read_text()))
-                                 + _tuning_note(out))
+                                 + (f'\n{machine_line(m)}\n' if m else '') + _tuning_note(out))
     if not quiet: print((out/'report.md').read_text())
     return df
 

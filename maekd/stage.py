@@ -14,7 +14,7 @@ from .learner import (Precision, prepare_out, load_run_state, set_precision, war
                            StepBudget, epochs_for, fit_quietly, resolve_device, resolve_precision)
 
 # %% ../nbs/01c_stage.ipynb #f9d73e6f
-def run_options(data:str='digits', # 'digits' or a folder of images (in class folders where the stage needs labels)
+def run_options(data:str='digits', # 'digits' or a folder of images (class folders where labels are needed), decoded once into $MAEKD_CACHE (default ~/.cache/maekd)
                 img_size:int=32, # Image side in pixels
                 warmup_pct:float=0.1, # Fraction of training spent warming up
                 precision:Precision='auto', # auto: bf16 on a GPU that has it, else fp16 there; fp32 on a CPU

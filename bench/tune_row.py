@@ -1,0 +1,23 @@
+"""Tune one row of a finished `maekd run` with the run's own rule (`pipeline.tune_lr`: a x4 grid around the preset rate on the
+tuning split of the first seed, stepping past an edge that wins), for a row added after the presets were tuned.
+
+    python bench/tune_row.py runs/demo student_self_kd
+
+Prints the accuracy at each rate and writes RUN/tune_ROW.json."""
+import json, sys
+from pathlib import Path
+from maekd.pipeline import rows, presets, tune_lr
+
+
+def main(run, row):
+    run = Path(run)
+    cfg = json.loads((run/'run.json').read_text())
+    seed = cfg['seeds'][0]
+    fn, kw, base = rows(run/f'seed{seed}', presets[cfg['preset']], cfg['label_frac'], cfg['student'], cfg['arch'])[row]
+    common = dict(seed=seed, data=cfg['data'], img_size=cfg['img_size'], precision=cfg.get('precision', 'fp32'), device=cfg.get('device'))
+    res = tune_lr(fn, {**kw, **common}, base, run/'tune'/row, quiet=False)
+    (run/f'tune_{row}.json').write_text(json.dumps(dict(row=row, seed=seed, base_lr=base, **res), indent=2) + '\n')
+    print(res)
+
+
+if __name__ == '__main__': main(*sys.argv[1:3])
