@@ -148,7 +148,7 @@ def machine_line(m:dict) -> str:
 # %% ../nbs/05_evaluate.ipynb #eca4c458
 def _onnx_columns(model, x, y, onnx_dir, name, calib, runs, threads, norm=None) -> dict:
     "ONNX and int8 columns of one model on images `x` (normalised by `norm`), or `onnx_error` saying why it has none."
-    x, xs = (x, x[:256]) if norm is None else (x, norm(x[:256]))     # the export, its check and calibration need only a few
+    xs = x[:256] if norm is None else norm(x[:256])     # the export, its check and calibration need only a few
     try: o = export_onnx(model, xs, onnx_dir/f'{name}.onnx')
     except Exception as e: return dict(onnx_error=f'the ONNX export failed ({type(e).__name__}: {(str(e).splitlines() or [""])[0][:120]})')
     if not o['ok']: return dict(onnx_max_diff=o['max_abs_diff'], onnx_error=f"onnxruntime differs from PyTorch by {o['max_rel_diff']:.1e} of the largest logit")
@@ -285,10 +285,11 @@ def compression_report(models:dict, # name -> model (or a maekd checkpoint path 
     df = pd.DataFrame(rows)
     bad = [f"- {r['model']}: no ONNX/int8 columns: {r['onnx_error']}" for r in rows if r.get('onnx_error')]
     for l in bad: print(f'maekd: {l[2:]}', file=sys.stderr)
-    notes = notes + ''.join(f'\n{l}' for l in bad) + f'\n\n{machine_line(machine_info())}\n'
+    machine = machine_info()
+    notes = notes + ''.join(f'\n{l}' for l in bad) + f'\n\n{machine_line(machine)}\n'
     if out is not None:
         out = Path(out)
-        write_json(machine_info(), out/'machine.json')
+        write_json(machine, out/'machine.json')
         df.to_csv(out/'report.csv', index=False)
         atomic_write(out/'report.json', lambda p: Path(p).write_text(json.dumps(rows, indent=2)))
         atomic_write(out/'report.md', lambda p: Path(p).write_text(report_markdown(df, links, notes)))

@@ -256,7 +256,8 @@ def _mean_std(per_seed:pd.DataFrame) -> pd.DataFrame:
 def report(out, quiet:bool=False) -> pd.DataFrame:
     "Gather the reports of the run's seeds (`run.json`) into `out/report.{md,csv,json}`, `report_seeds.csv` and `pareto.png`, ending with the verdict."
     out = Path(out)
-    seeds = json.loads((out/'run.json').read_text())['seeds']          # this run's seeds, not folders an earlier run left
+    run_cfg = json.loads((out/'run.json').read_text())
+    seeds = run_cfg['seeds']                                          # this run's seeds, not folders an earlier run left
     per_seed = pd.concat([pd.read_csv(out/f'seed{s}'/'report.csv') for s in seeds], ignore_index=True)
     per_seed.to_csv(out/'report_seeds.csv', index=False)
     df = _mean_std(per_seed)
@@ -267,7 +268,7 @@ def report(out, quiet:bool=False) -> pd.DataFrame:
     mf = out/f'seed{seeds[0]}'/'machine.json'                        # written by the seed's report (absent in older runs)
     m = json.loads(mf.read_text()) if mf.exists() else None
     if m: write_json(m, out/'machine.json')
-    (out/'report.md').write_text(report_markdown(df, links) + _notes(df, per_seed, json.loads((out/'run.json').read_text()))
+    (out/'report.md').write_text(report_markdown(df, links) + _notes(df, per_seed, run_cfg)
                                  + (f'\n{machine_line(m)}\n' if m else '') + _tuning_note(out))
     if not quiet: print((out/'report.md').read_text())
     return df
