@@ -5,7 +5,7 @@
 Each lever is a pair of rows with one architecture and one optimizer-step budget: the student distilled
 from the MAE teacher of `maekd run` (RUN/seedS/teacher, on all training images, no labels) and the same
 student trained on the 144 labels alone. Both rows' learning rates are tuned with `tune_lr` (the rule of
-`maekd run --tune`: x0.25, x1, x4 of a base rate, stepping past a winning edge) on the tuning split of the
+`maekd run --tune-lr`: x0.25, x1, x4 of a base rate, stepping past a winning edge) on the tuning split of the
 first seed, then every seed is trained with them and scored once on its held-out images.
 
 - `vit_nano`: a 4-block, 64-wide ViT student (the architecture DMAE and TinyMIM distill into), 440 steps.

@@ -9,14 +9,16 @@ from functools import partial
 from pathlib import Path
 import torch, torch.nn as nn
 import timm
+from timm.models import clean_state_dict
 from timm.models.vision_transformer import VisionTransformer
 from safetensors.torch import save_file, load_file, safe_open
 from .core import atomic_write, find_checkpoint, unwrap
 from .mae_model import resize_pos_embed
 
 # %% auto #0
-__all__ = ['student_presets', 'vit_classifier', 'vit_spec', 'load_mae_encoder', 'cnn_tiny', 'vit_nano', 'create_student',
-           'linear_probe_', 'build_classifier', 'save_classifier', 'classifier_export', 'load_classifier', 'KDStudent',
+__all__ = ['student_presets', 'classifier_files', 'vit_classifier', 'vit_spec', 'load_mae_encoder', 'cnn_tiny', 'vit_nano',
+           'create_student', 'linear_probe_', 'build_classifier', 'save_classifier', 'classifier_export',
+           'load_classifier', 'read_state_dict', 'head_name', 'load_weights', 'model_from_weights', 'KDStudent',
            'student_of', 'count_flops']
 
 # %% ../nbs/02a_classifiers.ipynb #0f4398b6
@@ -103,11 +105,11 @@ def classifier_export(spec:dict, fname:str):
     return _inner
 
 # %% ../nbs/02a_classifiers.ipynb #fb58ca90
-_ckpt_names = ('teacher.safetensors', 'student.safetensors', 'model.safetensors')
+classifier_files = ('teacher.safetensors', 'student.safetensors', 'model.safetensors')
 
-def load_classifier(path) -> tuple:
-    "(model, spec) from a maekd classifier file or run folder."
-    path = find_checkpoint(path, _ckpt_names)
+def load_classifier(path, made_by:str='') -> tuple:
+    "(model, spec) from a maekd classifier file or run folder (`made_by`: the command that makes a missing one)."
+    path = find_checkpoint(path, classifier_files, made_by)
     try:
         with safe_open(str(path), 'pt') as f: meta = f.metadata() or {}
     except Exception:
@@ -117,6 +119,44 @@ def load_classifier(path) -> tuple:
     spec = json.loads(meta['spec'])
     model = build_classifier(spec)
     model.load_state_dict(load_file(path))
+    return model, spec
+
+# %% ../nbs/02a_classifiers.ipynb #a6799f5c
+def read_state_dict(path) -> dict:
+    "A state dict from a safetensors file or a PyTorch file (read with `weights_only=True`; a 'state_dict' or 'model' entry unwrapped)."
+    path = Path(path)
+    if not path.is_file(): raise FileNotFoundError(f'weights not found: {path}')
+    if path.suffix == '.safetensors': return load_file(path)
+    try: sd = torch.load(path, map_location='cpu', weights_only=True)
+    except Exception: raise ValueError(f'{path} holds no weights torch can read safely: pass a state dict (.pth) or a .safetensors file') from None
+    sd = next((sd[k] for k in ('state_dict', 'model') if isinstance(sd, dict) and isinstance(sd.get(k), dict)), sd)
+    return clean_state_dict(sd)                     # without DataParallel's 'module.' prefixes
+
+def head_name(model:nn.Module) -> str:
+    "The name of the classifier head: timm's `get_classifier()`, else the last `nn.Linear`."
+    head = model.get_classifier() if hasattr(model, 'get_classifier') else [m for m in model.modules() if isinstance(m, nn.Linear)][-1]
+    return next(n for n, m in model.named_modules() if m is head)
+
+# %% ../nbs/02a_classifiers.ipynb #51fa2790
+def load_weights(model:nn.Module, path, new_head:bool=True, quiet:bool=False) -> nn.Module:
+    "Load the weights in `path` into `model`; a head for another class count stays re-initialised if `new_head` (said in one line)."
+    sd, own, pre = read_state_dict(path), model.state_dict(), head_name(model) + '.'
+    odd = {k for k, v in sd.items() if k in own and v.shape != own[k].shape}
+    head = {k for k in odd if k.startswith(pre)} if new_head else set()
+    bad = [f'{k}: file {tuple(sd[k].shape)} vs model {tuple(own[k].shape)}' for k in odd - head]
+    bad += [f'missing: {k}' for k in own if k not in sd] + [f'unexpected: {k}' for k in sd if k not in own]
+    if bad: raise ValueError(f'{path} does not fit the model: ' + '; '.join(bad[:4]) + (f' (and {len(bad) - 4} more)' if len(bad) > 4 else ''))
+    model.load_state_dict({k: v for k, v in sd.items() if k not in head}, strict=False)
+    if head and not quiet:
+        print(f'{path}: classifier head re-initialised ({len(sd[pre + "weight"])} classes in the file, {len(own[pre + "weight"])} here)')
+    return model
+
+def model_from_weights(name:str, weights, num_classes:int, in_chans:int=3, img_size:int=32, new_head:bool=True, quiet:bool=False) -> tuple:
+    "(model, spec) of the built-in or timm model `name` with `weights` from disk; the spec keeps timm's statistics when its channels fit."
+    spec = dict(builder=name, kwargs=dict(num_classes=num_classes, in_chans=in_chans, img_size=img_size), weights=str(weights))
+    model = load_weights(build_classifier(spec), weights, new_head, quiet)
+    cfg = getattr(model, 'pretrained_cfg', None) or {}
+    if len(cfg.get('mean') or ()) == in_chans: spec['stats'] = [list(cfg['mean']), list(cfg['std'])]
     return model, spec
 
 # %% ../nbs/02a_classifiers.ipynb #6bc5c983

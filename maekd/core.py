@@ -52,14 +52,14 @@ def scaled_lr(lr:float, bs:int) -> float:
     return lr * bs / 256
 
 # %% ../nbs/00_core.ipynb #58b0d0b2
-def find_checkpoint(path, names:tuple) -> Path:
-    "`path` itself if it is a file, else the first of `names` inside the folder `path`."
+def find_checkpoint(path, names:tuple, made_by:str='') -> Path:
+    "`path` itself if it is a file, else the first of `names` inside the folder `path`; `made_by`: the command that makes it."
     path = Path(path)
     if path.is_dir():
         for n in names:
             if (path/n).is_file(): return path/n
         raise FileNotFoundError(f'no checkpoint ({", ".join(names)}) in {path}: pass the output folder of a finished maekd run')
-    if not path.is_file(): raise FileNotFoundError(f'checkpoint not found: {path}')
+    if not path.is_file(): raise FileNotFoundError(f'checkpoint not found: {path}' + (f': make it with {made_by}' if made_by else ''))
     return path
 
 # %% ../nbs/00_core.ipynb #2fefa535

@@ -21,7 +21,7 @@ from .mae_model import mae_presets
 from .data import label_subset, image_dls, need_labels
 from .learner import NoDecayCallback, adamw, learner_device
 from .stage import Stage, run_options
-from .classifiers import create_student, load_classifier, student_of, KDStudent, count_flops, classifier_export
+from .classifiers import create_student, load_classifier, student_of, KDStudent, count_flops, classifier_export, model_from_weights
 from .kd_loss import soft_target, feature_l1, kd_blend, kd_losses
 from .cache import cached_dls
 from .dmae import dmae
@@ -196,6 +196,13 @@ def _keep_labels(ims, idxs):
     y = torch.full_like(ims.y, -1); y[idxs] = ims.y[idxs]
     return dataclasses.replace(ims, y=y)
 
+def _timm_teacher(name:str, weights, st) -> tuple:
+    "(model, spec) of a timm teacher with `weights` from disk for the classes of the stage's data (the RNG left as the seed set it)."
+    need_labels(st.ims, '--teacher-weights (the classes the teacher predicts)')
+    with torch.random.fork_rng():
+        model, spec = model_from_weights(name, weights, len(st.ims.classes), st.ims.n_chans, st.img_size, new_head=False)
+    return model, {**spec, 'classes': st.ims.classes}
+
 KDMethod = str_enum('KDMethod', 'soft', 'hard', 'feature', 'dmae')   # the choices of `--method`
 KeepBy = str_enum('KeepBy', 'random', 'attention')                   # and of `--keep-by`
 
@@ -212,14 +219,15 @@ def _via_dmae(args:dict, kwargs:dict):
 
 # %% ../nbs/04_distill.ipynb #fb6de6fb
 @delegates(run_options)
-def distill(teacher:str='runs/teacher', # Teacher: a finetune output folder or its teacher.safetensors
-            student:str='cnn_tiny', # Student: cnn_tiny, vit_nano or any timm model name
+def distill(teacher:str='runs/teacher', # Teacher: a finetune output folder or its teacher.safetensors, or a timm model name with --teacher-weights
+            student:str='cnn_tiny', # Student architecture: cnn_tiny, vit_nano or any timm model name
+            teacher_weights:str|None=None, # Weights of a timm --teacher: a state dict (.pth) or .safetensors for the data's classes
+            student_weights:str|None=None, # Weights the student starts from: a timm state dict (.pth) or .safetensors (a new head if the classes differ)
             out:str='runs/student', # Output folder
             method:KDMethod='soft', # soft, hard, feature, or dmae (teacher: an MAE folder; student: an MAE preset)
             alpha:float=0.5, # Weight of the KD term when labels are used (1 = KD only)
             temperature:float=4., # Softmax temperature T of soft targets
-            use_labels:bool=False, # Blend in the training labels (default: distill on unlabelled images)
-            label_frac:float=1., # Fraction of the training labels that `use_labels` blends in (the rest count as unlabelled)
+            label_frac:float=0., # Fraction of the training labels used (by the teacher and the label baselines in run; blended in by distill, 0: none)
             teacher_mask:float=0., # Fraction of the teacher's tokens to hide (MaskedKD)
             keep_by:KeepBy='random', # Tokens the masked teacher keeps: random or attention (ViT students)
             cache:bool=False, # Precompute the teacher on fixed views (FKD) instead of running it every batch
@@ -238,26 +246,31 @@ def distill(teacher:str='runs/teacher', # Teacher: a finetune output folder or i
     if method == 'dmae': return _via_dmae({k: v for k, v in locals().items() if k != 'kwargs'}, kwargs)
     if cache and method == 'feature': raise ValueError('--cache stores teacher logits, not features: use --method soft or hard with --cache, or drop --cache')
     if cache and teacher_mask: raise ValueError('--teacher-mask saves teacher FLOPs on every batch, --cache runs the full teacher once: use one of them')
-    t_model, t_spec = load_classifier(teacher)
-    st = Stage('distill', out, **kwargs)
+    if not 0 <= label_frac <= 1: raise ValueError(f'label fraction must be in [0, 1], got {label_frac} (0: no labels)')
+    use_labels = label_frac > 0
+    t = None if teacher_weights else load_classifier(teacher, made_by='maekd finetune')
+    st = Stage('distill', out, own_size=t[1]['kwargs'].get('img_size', 32) if t else 32, **kwargs)
+    t_model, t_spec = t or _timm_teacher(teacher, teacher_weights, st)
     ims, n_cls = st.ims, len(t_spec['classes'])
     if ims.classes and len(ims.classes) != n_cls:
         raise ValueError(f'the teacher predicts {n_cls} classes but the data has {len(ims.classes)}: distill on data with the same classes')
-    if use_labels: need_labels(ims, 'use_labels')
-    s_model = create_student(student, n_cls, ims.n_chans, st.img_size)
+    if use_labels: need_labels(ims, '--label-frac')
+    if student_weights: s_model = model_from_weights(student, student_weights, n_cls, ims.n_chans, st.img_size, quiet=st.quiet)[0]
+    else: s_model = create_student(student, n_cls, ims.n_chans, st.img_size)
     st.open()
     tr, va = st.split(tune)
     lab = label_subset(ims, tr, label_frac, st.seed) if use_labels else tr[:0]
     kept = _keep_labels(ims, torch.cat([lab, va]))
-    dls = image_dls(kept, tr, va, bs=bs, labels=use_labels, scale=(crop_scale, 1.), stats=t_spec['stats'], device=st.device)
+    dls = image_dls(kept, tr, va, bs=bs, labels=use_labels, scale=(crop_scale, 1.), stats=t_spec.get('stats'), device=st.device)
+    stats = dls.stats                    # the teacher's (a timm teacher without them: the data's)
     if cache: dls = cached_dls(dls, ims, tr, t_model, st.out, cache_views, cache_topk, st.device, st.force, kept.y if use_labels else None, st.quiet)
     learn = distill_learner(dls, s_model, t_model, method, alpha, temperature, teacher_keep=1 - teacher_mask, keep_by=keep_by,
                             cached=cache, lr=scaled_lr(lr, dls.train.bs))
     spec = dict(builder=student, kwargs=dict(num_classes=n_cls, in_chans=ims.n_chans, img_size=st.img_size),
-                classes=t_spec['classes'], stats=t_spec['stats'])
+                classes=t_spec['classes'], stats=stats, **({'weights': student_weights} if student_weights else {}))
     saved = teacher_flops_saved(t_model, dls.valid.one_batch()[0][:1].cpu(), 1 - teacher_mask) if teacher_mask else 0.
     if saved and not st.quiet: print(f'masked teacher: {teacher_mask:.0%} of tokens hidden, {saved:.1%} of its FLOPs saved')
-    cfg = dict(teacher=str(teacher), student=student, method=method, alpha=alpha, T=temperature, use_labels=use_labels, teacher_mask=teacher_mask,
+    cfg = dict(teacher=str(teacher), teacher_weights=teacher_weights, student=student, student_weights=student_weights, method=method, alpha=alpha, T=temperature, use_labels=use_labels, teacher_mask=teacher_mask,
                keep_by=keep_by, teacher_flops_saved=saved, cache=cache, cache_views=cache_views, epochs=epochs, n_images=len(tr),
                n_labelled=len(lab), label_frac=label_frac if use_labels else 0, n_valid=len(va), tune=tune,
                steps=steps or epochs * len(dls.train), bs=dls.train.bs, lr=lr, lr_used=scaled_lr(lr, dls.train.bs), spec=spec)

@@ -49,20 +49,20 @@ class DMAECallback(Callback):
 
 # %% ../nbs/03b_dmae.ipynb #316ba2cd
 @delegates(run_options)
-def dmae(teacher:str='runs/mae', # The MAE teacher: a pretraining folder or its mae.safetensors
+def dmae(mae:str='runs/mae', # Pretraining folder or MAE checkpoint (maekd pretrain's output): what the teacher starts from, or DMAE's teacher
          out:str='runs/dmae', # Output folder
-         arch:MAEArch='mae_vit_nano_patch4', # MAE preset of the student
+         arch:MAEArch='mae_vit_nano_patch4', # MAE preset of the ViT the command trains or starts from (run and sweep: the teacher's)
          feature_weight:float=1., # Weight of the feature loss
          epochs:int=40, # Number of epochs
          bs:int=64, # Batch size
          lr:float=1.5e-3, # Base learning rate (the run uses lr x bs / 256)
-         mask_ratio:float=0.75, # Fraction of patches hidden from both encoders
+         mask_ratio:float=0.75, # Fraction of patches hidden from the encoder(s)
          **kwargs) -> Learner:
     "Pretrain an MAE student aligned to an MAE teacher's features on the same visible tokens (DMAE)."
     check_positive(epochs=epochs, bs=bs, lr=lr)
     check_mask_ratio(mask_ratio)
-    t_mae, stats = load_mae_source(teacher)
-    st = Stage('dmae', out, patch_size=t_mae.patch_size, **kwargs).open()
+    t_mae, stats = load_mae_source(mae)
+    st = Stage('dmae', out, patch_size=t_mae.patch_size, own_size=t_mae.img_size[0], **kwargs).open()
     tr, va = st.split()
     dls = image_dls(st.ims, tr, va, bs=bs, stats=stats, device=st.device)
     learn = mae_learner(dls, arch, mask_ratio, t_mae.norm_pix_loss, base_lr=lr, img_size=st.img_size)
@@ -70,5 +70,5 @@ def dmae(teacher:str='runs/mae', # The MAE teacher: a pretraining folder or its 
     learn.model.kd_proj = nn.Linear(learn.model.config['embed_dim'], t_mae.config['embed_dim'])
     s_b, t_b = feature_block(len(learn.model.blocks)), feature_block(len(t_mae.blocks))
     learn.add_cb(DMAECallback(t_mae, s_b, t_b, feature_weight))
-    return st.fit(learn, epochs, export_mae, dict(teacher=str(teacher), arch=arch, s_block=s_b, t_block=t_b, epochs=epochs, bs=bs, lr=lr,
+    return st.fit(learn, epochs, export_mae, dict(teacher=str(mae), arch=arch, s_block=s_b, t_block=t_b, epochs=epochs, bs=bs, lr=lr,
                   mask_ratio=mask_ratio, stats=dls.stats, n_chans=st.ims.n_chans, model=learn.model.config))

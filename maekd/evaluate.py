@@ -254,7 +254,7 @@ def own_inputs(x:torch.Tensor, spec:dict|None) -> torch.Tensor:
     if spec is None: raise ValueError('uint8 images need maekd checkpoints, which carry their normalisation statistics')
     return BatchAug(*spec['stats'], scale=None).normalize(x)
 
-def compression_report(models:dict, # name -> model (or a maekd checkpoint path / run folder)
+def compression_report(models:dict, # name -> model, (model, spec), or a maekd checkpoint path / run folder
                        x:torch.Tensor, # Held-out images: uint8 (each model normalises them with its own statistics) or normalised
                        y:torch.Tensor|None=None, # Their labels
                        teacher:str='teacher', # Name of the reference teacher (agreement; ratios)
@@ -268,7 +268,7 @@ def compression_report(models:dict, # name -> model (or a maekd checkpoint path 
                        **kwargs, # Passed to `measure`
                       ) -> pd.DataFrame:
     "Measure every model and write the compression report."
-    loaded = {k: load_classifier(v) if isinstance(v, (str, Path)) else (v, None) for k, v in models.items()}
+    loaded = {k: load_classifier(v) if isinstance(v, (str, Path)) else v if isinstance(v, tuple) else (v, None) for k, v in models.items()}
     models, norms = {k: m for k, (m, _) in loaded.items()}, {k: partial(own_inputs, spec=s) for k, (_, s) in loaded.items()}
     dev = torch.device(device or 'cpu')
     t_logits = predict(models[teacher].to(dev), x, norm=norms[teacher]) if teacher in models else None

@@ -16,10 +16,10 @@ from .core import atomic_write
 from .masking import patchify, unpatchify, random_masking, check_patchable
 
 # %% auto #0
-__all__ = ['mae_presets', 'MAEArch', 'sincos_1d', 'sincos_2d', 'MaskedAutoencoder', 'create_mae', 'mae_vit_base_patch16',
-           'mae_vit_large_patch16', 'mae_vit_huge_patch14', 'mae_vit_tiny_patch16', 'mae_vit_tiny_patch4',
-           'mae_vit_micro_patch4', 'mae_vit_nano_patch4', 'read_state_dict', 'resize_pos_embed', 'load_mae_checkpoint',
-           'save_mae_checkpoint', 'mae_from_checkpoint']
+__all__ = ['mae_presets', 'MAEArch', 'sincos_1d', 'sincos_2d', 'MaskedAutoencoder', 'create_mae', 'preset_img_size',
+           'mae_vit_base_patch16', 'mae_vit_large_patch16', 'mae_vit_huge_patch14', 'mae_vit_tiny_patch16',
+           'mae_vit_tiny_patch4', 'mae_vit_micro_patch4', 'mae_vit_nano_patch4', 'read_state_dict', 'resize_pos_embed',
+           'load_mae_checkpoint', 'save_mae_checkpoint', 'mae_from_checkpoint']
 
 # %% ../nbs/01_mae_model.ipynb #b5292977
 def sincos_1d(dim:int, pos:torch.Tensor) -> torch.Tensor:
@@ -174,6 +174,10 @@ def create_mae(arch:str, **kwargs) -> MaskedAutoencoder:
         raise ValueError(f'unknown MAE architecture {arch!r}: choose one of {", ".join(mae_presets)}')
     cfg = dict(decoder_embed_dim=512, decoder_depth=8, decoder_num_heads=16, mlp_ratio=4, norm_layer=_ln)
     return MaskedAutoencoder(**{**cfg, **mae_presets[arch], **kwargs})
+
+def preset_img_size(arch:str) -> int:
+    "The image side the preset `arch` is built for: its own `img_size`, else the reference MAE's 224."
+    return mae_presets[arch].get('img_size', 224) if arch in mae_presets else 224
 
 def mae_vit_base_patch16(**kwargs): "MAE ViT-B/16 (reference)."; return create_mae('mae_vit_base_patch16', **kwargs)
 def mae_vit_large_patch16(**kwargs): "MAE ViT-L/16 (reference)."; return create_mae('mae_vit_large_patch16', **kwargs)

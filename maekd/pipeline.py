@@ -17,17 +17,18 @@ from pathlib import Path
 import pandas as pd
 import torch
 from .data import load_images, split_idxs
-from .core import write_json
+from .core import check_positive, write_json
 from .learner import prepare_out, Precision, resolve_device, resolve_precision
-from .mae_model import MAEArch
+from .mae_model import MAEArch, preset_img_size
 from .pretrain import pretrain
 from .finetune import finetune
 from .distill import distill
-from .evaluate import compression_report, report_markdown, plot_pareto, machine_line
+from .evaluate import report_markdown, plot_pareto, machine_line
+from .report import score_models
 
 # %% ../nbs/06_pipeline.ipynb #d9832a44
 _base_lrs = dict(teacher=3.2e-2, teacher_scratch=8e-3, student_kd=8e-3, student_kd_labels=1.28e-1, student_kd_scratch_teacher=2e-3,
-                 student_scratch=3.2e-2, student_self_kd=8e-3, student_all_labels=8e-3)   # student_self_kd: student_kd's rate, untuned    # chosen by `run(tune=True)` on the digits, seed 42 (below)
+                 student_scratch=3.2e-2, student_self_kd=8e-3, student_all_labels=8e-3)   # student_self_kd: student_kd's rate, untuned    # chosen by `run(tune_lr=True)` on the digits, seed 42 (below)
 presets = {
     'default': dict(pretrain_epochs=60, teacher_steps=400, teacher_bs=32, student_steps=440, student_bs=64,
                     lrs=_base_lrs, onnx=True, runs=200),
@@ -43,9 +44,9 @@ def rows(out:Path, p:dict, label_frac:float, student:str, arch:str, mae:Path|Non
     t, s = dict(steps=p['teacher_steps'], bs=p['teacher_bs']), dict(steps=p['student_steps'], bs=p['student_bs'])
     kd = lambda teacher, **k: (distill, dict(teacher=str(out/teacher), student=student, **s, **k))
     r = {'teacher': (finetune, dict(mae=str(mae or out/'mae'), label_frac=label_frac, **t)),
-         'teacher_scratch': (finetune, dict(mae=None, arch=arch, label_frac=label_frac, **t)),
+         'teacher_scratch': (finetune, dict(scratch=True, arch=arch, label_frac=label_frac, **t)),
          'student_kd': kd('teacher'),
-         'student_kd_labels': kd('teacher', use_labels=True, label_frac=label_frac),
+         'student_kd_labels': kd('teacher', label_frac=label_frac),
          'student_kd_scratch_teacher': kd('teacher_scratch'),
          'student_scratch': (finetune, dict(student=student, label_frac=label_frac, **s)),
          'student_self_kd': kd('student_scratch'),              # the label-only student teaches a fresh copy of itself
@@ -115,17 +116,22 @@ def _tune_rows(out:Path, seed_dir:Path, rows_:dict, tuned:dict, seed:int, common
     return {n: t['lr'] for n, t in tuned.items()}
 
 # %% ../nbs/06_pipeline.ipynb #0fd5a8bb
-def pipeline_options(data:str='digits', # 'digits' or a folder of images in class folders (train/ + val/ or one split), decoded once into $MAEKD_CACHE (default ~/.cache/maekd)
+def pipeline_options(data:str='digits', # 'digits' or a folder of images (class folders where labels are needed; train/ + val/ or one split), decoded once into $MAEKD_CACHE (default ~/.cache/maekd)
                      preset:Preset='default', # default, or quick (a smoke test of every stage)
-                     student:str='cnn_tiny', # Student architecture
-                     arch:MAEArch='mae_vit_micro_patch4', # MAE preset of the teacher
-                     img_size:int=32, # Image side in pixels
-                     seed:int=42, # Random seed (of the first seed with `seeds` > 1)
+                     student:str='cnn_tiny', # Student architecture: cnn_tiny, vit_nano or any timm model name
+                     arch:MAEArch='mae_vit_micro_patch4', # MAE preset of the ViT the command trains or starts from (run and sweep: the teacher's)
+                     img_size:int|None=None, # Image side in pixels (default: the model's own, 32 for the digits presets, 224 for the patch-16 ones)
+                     pretrain_epochs:int|None=None, # Epochs of MAE pretraining (default: the preset's)
+                     teacher_steps:int|None=None, # Optimizer steps of each ViT teacher (default: the preset's)
+                     teacher_bs:int|None=None, # Batch size of the ViT teachers (default: the preset's)
+                     student_steps:int|None=None, # Optimizer steps of each student (default: the preset's)
+                     student_bs:int|None=None, # Batch size of the students (default: the preset's)
+                     seed:int=42, # Random seed (run and sweep: of the first seed when --seeds > 1)
                      seeds:int=1, # Repeat every stage with this many seeds; results give mean +- std
                      precision:Precision='auto', # auto: bf16 on a GPU that has it, else fp16 there; fp32 on a CPU
-                     resume:bool=False, # Skip finished stages, resume an interrupted one
+                     resume:bool=False, # Continue the interrupted command in `out` (run and sweep: finished stages are skipped)
                      force:bool=False, # Overwrite a non-empty `out`
-                     quiet:bool=False, # No progress bars
+                     quiet:bool=False, # No progress bars or epoch tables
                      device:str|None=None, # cpu, cuda or cuda:N (default: CUDA when available, else the CPU)
                     ) -> dict:
     "The options `run` and `sweep` share, with their defaults; they declare them with `@delegates(pipeline_options)`."
@@ -136,6 +142,10 @@ def start_pipeline(cmd:str, out, **kwargs) -> tuple:
     o = AttrDict(pipeline_options(**kwargs))
     if o.preset not in presets: raise ValueError(f'unknown preset {o.preset!r}: use {" or ".join(presets)}')
     if o.seeds < 1: raise ValueError(f'seeds must be at least 1, got {o.seeds}')
+    budgets = {k: o[k] for k in ('pretrain_epochs', 'teacher_steps', 'teacher_bs', 'student_steps', 'student_bs') if o[k] is not None}
+    check_positive(**budgets)
+    o.p = {**presets[o.preset], **budgets}                   # the preset, with the budgets given overriding its own
+    if o.img_size is None: o.img_size = preset_img_size(o.arch)
     o.device = resolve_device(o.device)                      # once for the run: every stage and the report use it
     o.precision = resolve_precision(o.precision, o.device)
     ims = load_images(o.data, o.img_size)
@@ -149,15 +159,16 @@ def start_pipeline(cmd:str, out, **kwargs) -> tuple:
     return o, ims, out
 
 @delegates(pipeline_options)
-def run(out:str='runs/demo', # Output folder for every stage and the report
-        label_frac:float=0.1, # Fraction of training labels the teacher (and label baselines) use
-        tune:bool=False, # Sweep every row's learning rate on a split of the training images first
+def run(out:str='runs/demo', # Output folder
+        label_frac:float=0.1, # Fraction of the training labels used (by the teacher and the label baselines in run; blended in by distill, 0: none)
+        tune_lr:bool=False, # Sweep every row's learning rate on a split of the training images first
         **kwargs) -> pd.DataFrame:
     "Pretrain, fine-tune, distill, train the baselines with equal budgets, and write the report (mean +- std over seeds)."
     o, ims, out = start_pipeline('run', out, **kwargs)
-    p, seed, data, arch = presets[o.preset], o.seed, o.data, o.arch
-    write_json(dict(data=str(data), preset=o.preset, label_frac=label_frac, student=o.student, arch=arch, img_size=o.img_size,
-                    seeds=[seed + i for i in range(o.seeds)], tune=tune, device=str(o.device), precision=o.precision), out/'run.json')
+    p, seed, data, arch, tune = o.p, o.seed, o.data, o.arch, tune_lr
+    budgets = {k: p[k] for k in ('pretrain_epochs', 'teacher_steps', 'teacher_bs', 'student_steps', 'student_bs')}
+    write_json(dict(data=str(data), preset=o.preset, **budgets, label_frac=label_frac, student=o.student, arch=arch, img_size=o.img_size,
+                    seeds=[seed + i for i in range(o.seeds)], tune_lr=tune, device=str(o.device), precision=o.precision), out/'run.json')
     common = o.common
     tuned = json.loads((out/'tune.json').read_text()) if (out/'tune.json').exists() else {}
     for s in range(seed, seed + o.seeds):
@@ -187,10 +198,9 @@ def seed_split(out:Path, ims, seed:int) -> tuple:
 
 def seed_report(out:Path, ims, seed:int, p:dict, quiet:bool=True, device=None) -> pd.DataFrame:
     "Measure the models of one seed's run in `out` on its held-out images; write `out/report.*`."
-    tr, va = seed_split(out, ims, seed)
-    df = compression_report({n: out/n for n in names}, ims.x[va], ims.y[va], out=out, onnx=p['onnx'], runs=p['runs'], progress=not quiet,
-                            device=device,
-                            calib=ims.x[tr[torch.randperm(len(tr), generator=torch.Generator().manual_seed(seed))[:256]]])
+    valid_pct = json.loads((out/'mae'/'config.json').read_text())['valid_pct']      # split as its MAE pretraining split them
+    df = score_models({n: out/n for n in names}, ims, seed, valid_pct, out=out, onnx=p['onnx'], runs=p['runs'], progress=not quiet, device=device)
+    va = split_idxs(ims, valid_pct, seed)[1]
     cost = pd.DataFrame([dict(model=n, **cost_of(out/n)) for n in names])
     df = df.merge(cost, on='model').assign(seed=seed, n_heldout=len(va))
     df.to_csv(out/'report.csv', index=False)
@@ -279,8 +289,8 @@ def _protocol(df:pd.DataFrame, run_cfg:dict) -> str:
     arch = df['model'].map(lambda m: 'ViT teachers' if m.startswith('teacher') else 'students')
     budgets = '; '.join(f"{a}: {', '.join(sorted({f'{int(s)} steps at batch {int(b)}' for s, b in zip(g.steps, g.bs)}))}"
                         for a, g in df.groupby(arch, sort=False))
-    rates = ('learning rates were tuned alike on a split of the training images (below)' if run_cfg.get('tune') else
-             "learning rates are the preset's (tuned on the digits, seed 42; `--tune` tunes them on this data)")
+    rates = ('learning rates were tuned alike on a split of the training images (below)' if run_cfg.get('tune_lr', run_cfg.get('tune')) else
+             "learning rates are the preset's (tuned on the digits, seed 42; `--tune-lr` tunes them on this data)")
     return (f"Optimizer steps and batch sizes actually used ({budgets}); {rates}. Trained on {run_cfg.get('device', 'cpu')} in "
             f"{run_cfg.get('precision', 'fp32')}. FLOPs from torch.utils.flop_counter (a multiply-add = 2), latency p50 at batch 1 with "
             f"{int(df['threads'].iloc[0])} thread(s) on the CPU, throughput at batch {int(df['tput_bs'].iloc[0])}, int8 calibrated on "

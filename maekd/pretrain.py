@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['MaskType', 'mae_loss', 'MAECallback', 'mae_learner', 'visible_weights', 'unnormalize_pred', 'show_reconstructions',
-           'export_mae', 'pretrain', 'load_mae_source']
+           'export_mae', 'pretrain', 'load_mae_source', 'mae_source_size']
 
 # %% ../nbs/02_pretrain.ipynb #866a1fb1
 import torch
@@ -12,12 +12,13 @@ from fastcore.basics import store_attr, str_enum
 from fastai.callback.core import Callback
 import json
 from pathlib import Path
+from safetensors import safe_open
 from fastcore.meta import delegates
 from fastai.learner import Learner
 from .core import HIDDEN_GREY, check_positive, find_checkpoint, scaled_lr, unwrap
 from .masking import check_mask_ratio, block_noise
 from .mae_model import (create_mae, mae_presets, save_mae_checkpoint, mae_from_checkpoint, load_mae_checkpoint,
-                             MaskedAutoencoder, MAEArch)
+                             MaskedAutoencoder, MAEArch, preset_img_size)
 from .data import image_dls
 from .learner import NoDecayCallback, adamw
 from .stage import Stage, run_options
@@ -124,19 +125,19 @@ def export_mae(learn, out):
 # %% ../nbs/02_pretrain.ipynb #ad136843
 @delegates(run_options)
 def pretrain(out:str='runs/mae', # Output folder
-             arch:MAEArch='mae_vit_micro_patch4', # MAE preset
+             arch:MAEArch='mae_vit_micro_patch4', # MAE preset of the ViT the command trains or starts from (run and sweep: the teacher's)
              epochs:int=100, # Number of epochs
              bs:int=64, # Batch size
              lr:float=1.5e-3, # Base learning rate (the run uses lr x bs / 256)
-             mask_ratio:float=0.75, # Fraction of patches to mask
+             mask_ratio:float=0.75, # Fraction of patches hidden from the encoder(s)
              mask_type:MaskType='random', # random patches (MAE) or blocks of patches (BEiT)
-             norm_pix_loss:bool=True, # Standardised patch targets
+             norm_pix_loss:bool=True, # Standardised patch targets, as in the MAE paper (else raw pixels)
              **kwargs) -> Learner:
     "Pretrain an MAE on `data` and write checkpoints, history and plots to `out`."
     check_positive(epochs=epochs, bs=bs, lr=lr)
     check_mask_ratio(mask_ratio)
     if arch not in mae_presets: raise ValueError(f'unknown MAE architecture {arch!r}: choose one of {", ".join(mae_presets)}')
-    st = Stage('pretrain', out, patch_size=mae_presets[arch]['patch_size'], **kwargs).open()
+    st = Stage('pretrain', out, patch_size=mae_presets[arch]['patch_size'], own_size=preset_img_size(arch), **kwargs).open()
     tr, va = st.split()
     dls = image_dls(st.ims, tr, va, bs=bs, device=st.device)
     learn = mae_learner(dls, arch, mask_ratio, norm_pix_loss, base_lr=lr, img_size=st.img_size, mask_type=mask_type)
@@ -145,13 +146,12 @@ def pretrain(out:str='runs/mae', # Output folder
                   model=learn.model.config))
 
 # %% ../nbs/02_pretrain.ipynb #6cabeb79
-def load_mae_source(mae, arch:str|None=None, img_size:int=32, in_chans:int=3) -> tuple:
+def load_mae_source(mae, arch:str|None=None, img_size:int=32, in_chans:int=3, made_by:str='maekd pretrain') -> tuple:
     "(MAE model, its data statistics or None) from a pretraining folder, a maekd `.safetensors` or a reference `.pth` (needs `arch`)."
     p = Path(mae)
     cfg_file = (p if p.is_dir() else p.parent)/'config.json'
     stats = json.loads(cfg_file.read_text()).get('stats') if cfg_file.is_file() else None
-    if p.is_dir(): p = find_checkpoint(p, ('mae.safetensors',))
-    if not p.is_file(): raise FileNotFoundError(f'MAE checkpoint not found: {p}')
+    p = find_checkpoint(p, ('mae.safetensors',), made_by)
     if p.suffix == '.safetensors':
         try: return mae_from_checkpoint(p), stats
         except ValueError: raise
@@ -160,3 +160,10 @@ def load_mae_source(mae, arch:str|None=None, img_size:int=32, in_chans:int=3) ->
     model = create_mae(arch, img_size=img_size, in_chans=in_chans)
     load_mae_checkpoint(model, p, quiet=True)          # a classifier needs the encoder only
     return model, stats
+
+def mae_source_size(mae, arch:str) -> int:
+    "The image side of the MAE in a pretraining folder or maekd `.safetensors`, else of the preset `arch` (for a reference `.pth`)."
+    p = Path(mae)/'mae.safetensors' if Path(mae).is_dir() else Path(mae)
+    try:
+        with safe_open(str(p), 'pt') as f: return json.loads(f.metadata()['config'])['img_size']
+    except Exception: return preset_img_size(arch)     # not a maekd MAE: load_mae_source says why, when it loads it

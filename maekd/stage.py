@@ -14,15 +14,15 @@ from .learner import (Precision, prepare_out, load_run_state, set_precision, war
                            StepBudget, epochs_for, fit_quietly, resolve_device, resolve_precision)
 
 # %% ../nbs/01c_stage.ipynb #f9d73e6f
-def run_options(data:str='digits', # 'digits' or a folder of images (class folders where labels are needed), decoded once into $MAEKD_CACHE (default ~/.cache/maekd)
-                img_size:int=32, # Image side in pixels
+def run_options(data:str='digits', # 'digits' or a folder of images (class folders where labels are needed; train/ + val/ or one split), decoded once into $MAEKD_CACHE (default ~/.cache/maekd)
+                img_size:int|None=None, # Image side in pixels (default: the model's own, 32 for the digits presets, 224 for the patch-16 ones)
                 warmup_pct:float=0.1, # Fraction of training spent warming up
                 precision:Precision='auto', # auto: bf16 on a GPU that has it, else fp16 there; fp32 on a CPU
-                seed:int=42, # Random seed
+                seed:int=42, # Random seed (run and sweep: of the first seed when --seeds > 1)
                 valid_pct:float=0.2, # Held-out fraction (when the data has no val/ folder)
-                resume:bool=False, # Continue the run in `out`
+                resume:bool=False, # Continue the interrupted command in `out` (run and sweep: finished stages are skipped)
                 force:bool=False, # Overwrite a non-empty `out`
-                quiet:bool=False, # No progress bar and epoch table
+                quiet:bool=False, # No progress bars or epoch tables
                 device:str|None=None, # cpu, cuda or cuda:N (default: CUDA when available, else the CPU)
                ) -> dict:
     "The options every training stage takes, with their defaults; stages declare them with `@delegates(run_options)`."
@@ -34,10 +34,12 @@ class Stage:
     def __init__(self, name:str, # The stage, as `config.json` records it
                  out, # Output folder
                  patch_size:int|None=None, # Image sides must be a multiple of it
+                 own_size:int=32, # The image side of the model the stage starts from: the default `img_size`
                  **kwargs, # `run_options`
                 ):
         self.name, self.out, self.state = name, out, None
         self.__dict__.update(run_options(**kwargs))
+        if self.img_size is None: self.img_size = own_size
         check_positive(img_size=self.img_size)
         self.device = resolve_device(self.device)                       # resolved once: every part of the stage uses it
         self.precision = resolve_precision(self.precision, self.device)

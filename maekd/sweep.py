@@ -14,7 +14,7 @@ from .core import write_json
 from .pretrain import pretrain
 from .classifiers import load_classifier
 from .evaluate import predict, accuracy_stats, own_inputs
-from .pipeline import presets, rows, train_stage, cost_of, pipeline_options, start_pipeline, seed_split, paired_gain
+from .pipeline import rows, train_stage, cost_of, pipeline_options, start_pipeline, seed_split, paired_gain
 
 # %% ../nbs/06a_sweep.ipynb #25818c11
 sweep_rows = ('teacher', 'student_kd', 'student_scratch', 'student_self_kd')    # the rows of `rows` that the label curve trains
@@ -73,7 +73,7 @@ def sweep(out:str='runs/sweep', # Output folder
     "Teacher, distilled student and label-only student at each label fraction (one MAE per seed): the label curve."
     fracs = label_fracs_of(label_fracs)
     o, ims, out = start_pipeline('sweep', out, **kwargs)
-    p, seed, recs = presets[o.preset], o.seed, []
+    p, seed, recs = o.p, o.seed, []
     write_json(dict(data=str(o.data), preset=o.preset, label_fracs=fracs, student=o.student, arch=o.arch,
                     seeds=[seed + i for i in range(o.seeds)]), out/'sweep.json')
     for s in range(seed, seed + o.seeds):

@@ -25,7 +25,7 @@ def test_stages_on_cuda(tmp_path, precision):
     distill(teacher=tmp_path / 'teacher', out=tmp_path / 'online', steps=2, **kw)
     distill(teacher=tmp_path / 'teacher', out=tmp_path / 'cached', steps=2, cache=True, cache_views=2, **kw)
     distill(teacher=tmp_path / 'teacher', out=tmp_path / 'masked', student='vit_nano', teacher_mask=0.5, keep_by='attention', steps=2, **kw)
-    distill(teacher=tmp_path / 'teacher', out=tmp_path / 'labels', steps=2, use_labels=True, label_frac=0.1, **kw)
+    distill(teacher=tmp_path / 'teacher', out=tmp_path / 'labels', steps=2, label_frac=0.1, **kw)
     for s in ('mae', 'teacher', 'online', 'cached', 'masked', 'labels'):
         cfg = json.loads((tmp_path / s / 'config.json').read_text())
         assert cfg['device'].startswith('cuda') and cfg['precision'] == precision, (s, cfg['device'], cfg['precision'])

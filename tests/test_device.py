@@ -30,7 +30,7 @@ def teacher(tmp_path_factory):
     "A tiny teacher trained on the CPU (no simulation)."
     out = tmp_path_factory.mktemp('t') / 'teacher'
     from maekd.finetune import finetune
-    finetune(out=out, steps=2, quiet=True, device='cpu')
+    finetune(scratch=True, out=out, steps=2, quiet=True, device='cpu')
     return out
 
 
@@ -62,7 +62,7 @@ def test_pretrain_cpu(tmp_path, capsys):
     assert (c['device'], c['precision']) == ('cpu', 'fp32')
 
 
-@pytest.mark.parametrize('args', [['--steps', '2'], ['--student', 'cnn_tiny', '--steps', '2']])
+@pytest.mark.parametrize('args', [['--scratch', '--steps', '2'], ['--student', 'cnn_tiny', '--steps', '2']])
 def test_finetune(tmp_path, capsys, args):
     reaches_cuda(['finetune', '--out', tmp_path / 'g', *args, *Q], capsys)
     assert config(tmp_path / 'g')['device'] == 'cuda:0'
@@ -71,7 +71,7 @@ def test_finetune(tmp_path, capsys, args):
 
 
 @pytest.mark.parametrize('args', [[], ['--cache', '--cache-views', '2'], ['--student', 'vit_nano', '--teacher-mask', '0.5'],
-                                  ['--use-labels', '--label-frac', '0.1']])
+                                  ['--label-frac', '0.1']])
 def test_distill(tmp_path, capsys, teacher, args):
     "Online, cached and masked teachers: the teacher, the cache and the student all reach for the GPU."
     reaches_cuda(['distill', '--teacher', teacher, '--out', tmp_path / 'g', '--steps', '2', *args, *Q], capsys)

@@ -64,7 +64,7 @@ def test_finetune_needs_labels(tmp_path, capsys):
     loose = tmp_path / 'loose'; loose.mkdir()
     make_folder(tmp_path / 'tmp')
     for p in (tmp_path / 'tmp' / 'a').iterdir(): os.replace(p, loose / p.name)
-    code, _, err = run_main(['finetune', '--data', loose, '--out', tmp_path / 'f', *FAST], capsys)
+    code, _, err = run_main(['finetune', '--scratch', '--data', loose, '--out', tmp_path / 'f', *FAST], capsys)
     assert_one_line_error(code, err, 'needs labelled images')
 
 
@@ -90,7 +90,7 @@ def test_cache_refuses_feature_and_teacher_mask(runs, tmp_path, capsys):
 
 def test_cache_carries_the_labels(runs, tmp_path):
     from maekd.distill import distill, KDCallback
-    learn = distill(str(runs / 'teacher'), out=str(tmp_path / 'c'), cache=True, cache_views=2, use_labels=True, label_frac=0.1,
+    learn = distill(str(runs / 'teacher'), out=str(tmp_path / 'c'), cache=True, cache_views=2, label_frac=0.1,
                     img_size=16, steps=3, quiet=True)
     x, y, t = learn.dls.train.one_batch()
     assert t.shape == (len(x), 10) and y.shape == (len(x),)
@@ -159,12 +159,12 @@ def test_linear_probe_trains_the_head_only(runs, tmp_path):
 
 
 def test_hard_and_label_blending_losses(runs, tmp_path):
-    "method='hard' is cross-entropy against the teacher's top class; use_labels blends CE on the labels in, -1 left out."
+    "method='hard' is cross-entropy against the teacher's top class; label_frac > 0 blends CE on the labels in, -1 left out."
     import torch.nn.functional as F
     from maekd.distill import distill, KDCallback
     from maekd.kd_loss import soft_target
-    for method, use_labels in (('hard', False), ('soft', True)):
-        learn = distill(str(runs / 'teacher'), out=str(tmp_path / f'{method}'), method=method, use_labels=use_labels, label_frac=0.5,
+    for method, label_frac in (('hard', 0.), ('soft', 0.5)):
+        learn = distill(str(runs / 'teacher'), out=str(tmp_path / f'{method}'), method=method, label_frac=label_frac,
                         img_size=16, steps=2, quiet=True)
         kd = learn.cbs.filter(lambda c: isinstance(c, KDCallback))[0]
         kd.learn.training = True

@@ -69,7 +69,7 @@ def test_equal_budgets_and_tuning_off_the_heldout_images(tmp_path, capsys):
     real = evaluate.quantize_int8
     def spy(onnx_path, out_path, calib): seen.append(calib.clone()); return real(onnx_path, out_path, calib)
     evaluate.quantize_int8 = spy
-    try: code, out, err = run_main(['run', '--preset', 'quick', '--tune', '--out', tmp_path / 't', '--quiet'], capsys)
+    try: code, out, err = run_main(['run', '--preset', 'quick', '--tune-lr', '--out', tmp_path / 't', '--quiet'], capsys)
     finally: evaluate.quantize_int8 = real
     assert code == 0, err
     rows = pd.read_csv(tmp_path / 't' / 'seed42' / 'report.csv').set_index('model')
