@@ -25,7 +25,7 @@ from maekd.data import load_digits_images, split_idxs, image_dls
 from maekd.classifiers import vit_classifier, create_student
 from maekd.finetune import classifier_learner
 from maekd.cache import TeacherCache, CachedViews, IndexedItems
-from maekd.distill import distill_learner, teacher_flops_saved
+from maekd.kd import distill_learner, teacher_flops_saved, MaskedTeacher, CachedTeacher
 
 
 def epoch_time(learn):
@@ -49,8 +49,8 @@ def main(rounds=5, bs=64, views=8):
     dls_c = DataLoaders(train, dls.valid); dls_c.n_inp = 1
     mk = {'alone': lambda: classifier_learner(dls_lab, create_student('cnn_tiny', 10, 1)),
           'online': lambda: distill_learner(dls, create_student('cnn_tiny', 10, 1), teacher),
-          'masked': lambda: distill_learner(dls, create_student('cnn_tiny', 10, 1), teacher, teacher_keep=0.5),
-          'cache': lambda: distill_learner(dls_c, create_student('cnn_tiny', 10, 1), teacher, cached=True)}
+          'masked': lambda: distill_learner(dls, create_student('cnn_tiny', 10, 1), teacher, source=MaskedTeacher(0.5)),
+          'cache': lambda: distill_learner(dls_c, create_student('cnn_tiny', 10, 1), teacher, source=CachedTeacher())}
     print(f'{len(tr)} images, batch {bs}, {torch.get_num_threads()} threads; cache build ({views} views): {t_build:.1f}s')
     learners = {k: f() for k, f in mk.items()}
     for l in learners.values(): epoch_time(l)           # warm-up epoch (KDCallback computes the validation teacher logits)

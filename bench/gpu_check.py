@@ -12,11 +12,11 @@ from pathlib import Path
 import torch
 from fastai.callback.core import Callback, CancelFitException
 from maekd.data import ImageSet, image_dls
-from maekd.learner import set_precision, resolve_device
-from maekd.pretrain import mae_learner
+from maekd.runs import set_precision, resolve_device
+from maekd.mae_train import mae_learner
 from maekd.classifiers import vit_classifier, vit_spec, create_student
 from maekd.mae_model import create_mae
-from maekd.distill import distill_learner
+from maekd.kd import distill_learner
 
 ROOT = Path(__file__).resolve().parents[1]
 

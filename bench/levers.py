@@ -28,7 +28,7 @@ from maekd.sweep import heldout_top1
 levers = {
     'vit_nano': dict(kd=(distill, dict(student='vit_nano', steps=440, bs=64), 8e-3),
                      scratch=(finetune, dict(student='vit_nano', label_frac=0.1, steps=440, bs=64), 8e-3)),
-    'cnn_long': dict(kd=(distill, dict(student='cnn_tiny', steps=1760, bs=64, cache=True, cache_views=16), 8e-3),
+    'cnn_long': dict(kd=(distill, dict(student='cnn_tiny', steps=1760, bs=64, cache_views=16), 8e-3),
                      scratch=(finetune, dict(student='cnn_tiny', label_frac=0.1, steps=1760, bs=64), 3.2e-2)),
 }
 
@@ -43,7 +43,7 @@ def main(run='runs/demo3', out='runs/levers', seeds=(42, 43, 44), only=None):
             tuned = tune_lr(fn, {**kw, **teacher(seeds[0]), 'seed': seeds[0]}, base, out/name/'tune'/row)
             tops = []
             for s in seeds:
-                train_stage(out/name/f'seed{s}'/row, True, True, fn, **kw, **teacher(s), lr=tuned['lr'], seed=s)
+                train_stage(out/name/f'seed{s}'/row, fn, resume=True, quiet=True, **kw, **teacher(s), lr=tuned['lr'], seed=s)
                 tops.append(heldout_top1(out/name/f'seed{s}'/row, ims, split_idxs(ims, 0.2, s)[1]))
             res[name][row] = dict(lr=tuned['lr'], tuning=tuned['accuracy'], top1=tops)
         d = np.array(res[name]['kd']['top1']) - np.array(res[name]['scratch']['top1'])

@@ -6,14 +6,16 @@ tuning split of the first seed, stepping past an edge that wins), for a row adde
 Prints the accuracy at each rate and writes RUN/tune_ROW.json."""
 import json, sys
 from pathlib import Path
-from maekd.pipeline import rows, presets, tune_lr
+from maekd.pipeline import ROWS, row_call, presets, tune_lr
 
 
 def main(run, row):
     run = Path(run)
     cfg = json.loads((run/'run.json').read_text())
     seed = cfg['seeds'][0]
-    fn, kw, base = rows(run/f'seed{seed}', presets[cfg['preset']], cfg['label_frac'], cfg['student'], cfg['arch'])[row]
+    p = {**presets[cfg['preset']], **{k: cfg[k] for k in presets[cfg['preset']] if k in cfg}}      # the budgets the run used
+    fn, kw = row_call(ROWS[row], run/f'seed{seed}', p, cfg['label_frac'], cfg['student'], cfg['arch'])
+    base = ROWS[row].lr
     common = dict(seed=seed, data=cfg['data'], img_size=cfg['img_size'], precision=cfg.get('precision', 'fp32'), device=cfg.get('device'))
     res = tune_lr(fn, {**kw, **common}, base, run/'tune'/row, quiet=False)
     (run/f'tune_{row}.json').write_text(json.dumps(dict(row=row, seed=seed, base_lr=base, **res), indent=2) + '\n')

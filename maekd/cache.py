@@ -111,7 +111,14 @@ class IndexedItems(TensorItems):
     def __getitem__(self, i): return (*super().__getitem__(i), self.rows[i])
 
 # %% ../nbs/03a_cache.ipynb #b0317ea4
-def cached_dls(dls, ims, tr, teacher, out, views, topk, device, force, y=None, quiet=False):
+def cached_dls(dls, ims, tr, teacher, *,
+               out, # Folder of the cache file (`teacher_cache.safetensors`)
+               views:int, # Views per image
+               topk:int|None=None, # Keep only the top-k logits of each view
+               y=None, # Labels of every image (-1: none) to ride along, or None
+               device=None, # Device of the loader and of the teacher while building
+               force:bool=False, # Rebuild a saved cache
+               quiet:bool=False):
     "Replace the training loader by one that reads teacher outputs from a (saved) cache; labels `y` (of every image, -1: none) ride along."
     path = Path(out)/'teacher_cache.safetensors'
     aug = dls.train.after_batch

@@ -13,13 +13,13 @@ from timm.models import clean_state_dict
 from timm.models.vision_transformer import VisionTransformer
 from safetensors.torch import save_file, load_file, safe_open
 from .core import atomic_write, find_checkpoint, unwrap
-from .mae_model import resize_pos_embed
+from .mae_model import resize_pos_embed, read_state_dict
 
 # %% auto #0
 __all__ = ['student_presets', 'classifier_files', 'vit_classifier', 'vit_spec', 'load_mae_encoder', 'cnn_tiny', 'vit_nano',
            'create_student', 'linear_probe_', 'build_classifier', 'save_classifier', 'classifier_export',
-           'load_classifier', 'read_state_dict', 'head_name', 'load_weights', 'model_from_weights', 'KDStudent',
-           'student_of', 'count_flops']
+           'load_classifier', 'head_name', 'load_weights', 'model_from_weights', 'KDStudent', 'student_of',
+           'count_flops']
 
 # %% ../nbs/02a_classifiers.ipynb #0f4398b6
 def vit_classifier(num_classes:int, img_size=32, patch_size=4, in_chans=3, embed_dim=128, depth=6, num_heads=4,
@@ -122,16 +122,6 @@ def load_classifier(path, made_by:str='') -> tuple:
     return model, spec
 
 # %% ../nbs/02a_classifiers.ipynb #a6799f5c
-def read_state_dict(path) -> dict:
-    "A state dict from a safetensors file or a PyTorch file (read with `weights_only=True`; a 'state_dict' or 'model' entry unwrapped)."
-    path = Path(path)
-    if not path.is_file(): raise FileNotFoundError(f'weights not found: {path}')
-    if path.suffix == '.safetensors': return load_file(path)
-    try: sd = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception: raise ValueError(f'{path} holds no weights torch can read safely: pass a state dict (.pth) or a .safetensors file') from None
-    sd = next((sd[k] for k in ('state_dict', 'model') if isinstance(sd, dict) and isinstance(sd.get(k), dict)), sd)
-    return clean_state_dict(sd)                     # without DataParallel's 'module.' prefixes
-
 def head_name(model:nn.Module) -> str:
     "The name of the classifier head: timm's `get_classifier()`, else the last `nn.Linear`."
     head = model.get_classifier() if hasattr(model, 'get_classifier') else [m for m in model.modules() if isinstance(m, nn.Linear)][-1]
@@ -140,7 +130,7 @@ def head_name(model:nn.Module) -> str:
 # %% ../nbs/02a_classifiers.ipynb #51fa2790
 def load_weights(model:nn.Module, path, new_head:bool=True, quiet:bool=False) -> nn.Module:
     "Load the weights in `path` into `model`; a head for another class count stays re-initialised if `new_head` (said in one line)."
-    sd, own, pre = read_state_dict(path), model.state_dict(), head_name(model) + '.'
+    sd, own, pre = clean_state_dict(read_state_dict(path)), model.state_dict(), head_name(model) + '.'
     odd = {k for k, v in sd.items() if k in own and v.shape != own[k].shape}
     head = {k for k in odd if k.startswith(pre)} if new_head else set()
     bad = [f'{k}: file {tuple(sd[k].shape)} vs model {tuple(own[k].shape)}' for k in odd - head]

@@ -9,8 +9,8 @@ from pathlib import Path
 import torch
 
 # %% auto #0
-__all__ = ['HIDDEN_GREY', 'FEAT_DEPTH', 'atomic_write', 'write_json', 'check_positive', 'unwrap', 'scaled_lr', 'find_checkpoint',
-           'feature_block', 'draw_flow']
+__all__ = ['HIDDEN_GREY', 'FEAT_DEPTH', 'atomic_write', 'write_json', 'check_positive', 'check_choice', 'unwrap', 'scaled_lr',
+           'find_checkpoint', 'feature_block', 'draw_flow']
 
 # %% ../nbs/00_core.ipynb #6f9fdef6
 def atomic_write(path, write_fn):
@@ -40,6 +40,10 @@ def check_positive(**kw):
     "Raise a clear error for any argument that is not positive."
     for k, v in kw.items():
         if v is None or v <= 0: raise ValueError(f'{k} must be positive, got {v}')
+
+def check_choice(name:str, value, choices):
+    "Refuse `value` unless it is one of `choices`, naming the option and the values it takes."
+    if value not in list(choices): raise ValueError(f"unknown {name} {value!r}: choose one of {', '.join(map(str, choices))}")
 
 # %% ../nbs/00_core.ipynb #2b242ad3
 def unwrap(model:torch.nn.Module) -> torch.nn.Module:

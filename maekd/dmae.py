@@ -14,10 +14,10 @@ from fastai.callback.hook import Hook
 from fastai.learner import Learner
 from .core import check_positive, feature_block, unwrap
 from .masking import check_mask_ratio
-from .mae_model import MaskedAutoencoder, MAEArch
+from .mae_model import MaskedAutoencoder, MAEArch, load_mae_source
 from .data import image_dls
 from .stage import Stage, run_options
-from .pretrain import mae_learner, export_mae, load_mae_source
+from .mae_train import mae_learner, export_mae
 from .kd_loss import feature_l1
 
 # %% ../nbs/03b_dmae.ipynb #874faa2a
@@ -51,7 +51,7 @@ class DMAECallback(Callback):
 @delegates(run_options)
 def dmae(mae:str='runs/mae', # Pretraining folder or MAE checkpoint (maekd pretrain's output): what the teacher starts from, or DMAE's teacher
          out:str='runs/dmae', # Output folder
-         arch:MAEArch='mae_vit_nano_patch4', # MAE preset of the ViT the command trains or starts from (run and sweep: the teacher's)
+         arch:MAEArch='mae_vit_nano_patch4', # MAE preset of the ViT this trains (run, sweep: the teacher)
          feature_weight:float=1., # Weight of the feature loss
          epochs:int=40, # Number of epochs
          bs:int=64, # Batch size

@@ -19,7 +19,7 @@ from .data import BatchAug
 # %% auto #0
 __all__ = ['predict', 'accuracy_stats', 'count_params', 'safetensors_size', 'latency', 'throughput', 'export_onnx',
            'onnx_predict', 'onnx_latency', 'quantize_int8', 'machine_info', 'machine_line', 'measure', 'plot_pareto',
-           'report_markdown', 'have_onnx', 'own_inputs', 'compression_report']
+           'int8_drops', 'int8_note', 'report_markdown', 'have_onnx', 'own_inputs', 'compression_report']
 
 # %% ../nbs/05_evaluate.ipynb #8c167833
 @torch.no_grad()
@@ -226,6 +226,22 @@ _md_cols = {'model': 'model', 'top1': 'top-1 %', 'top1_std': '+- (seeds)', 'top5
             'flops': 'MFLOPs', 'size_mb': 'MB (fp32)', 'latency_ms': 'ms p50', 'latency_p90_ms': 'ms p90',
             'throughput': 'img/s', 'onnx_latency_ms': 'ORT ms', 'int8_mb': 'int8 MB', 'int8_top1': 'int8 top-1 %'}
 
+_int8_tolerance = 0.01      # int8 top-1 more than this below fp32 is marked in the report
+
+def int8_drops(df:pd.DataFrame) -> list:
+    "The models whose int8 top-1 is more than a point below their fp32 top-1."
+    if 'int8_top1' not in df: return []
+    return [m for m, a, q in zip(df['model'], df['top1'], df['int8_top1']) if a - q > _int8_tolerance]
+
+def int8_note(df:pd.DataFrame, machine:dict) -> str:
+    "One line under the table naming the marked int8 cells and why, or '' when every model keeps its accuracy."
+    drops = int8_drops(df)
+    if not drops: return ''
+    vnni = {'avx512_vnni', 'avx_vnni', 'amx_int8', 'i8mm'} & set(machine.get('isa', []))
+    why = ('this CPU has int8 dot-product instructions, so the loss is the quantisation itself (MinMax ranges from 256 training images)'
+           if vnni else 'this CPU has no VNNI: onnxruntime\'s u8 x s8 kernels saturate here, which 7-bit weights reduce but did not remove')
+    return f"\n\\* int8 top-1 more than 1 point below fp32 on this machine for {', '.join(drops)}: {why}; deploy the fp32 ONNX file for them.\n"
+
 def report_markdown(df:pd.DataFrame, links:dict|None=None, notes:str='') -> str:
     "The report table as markdown, with percentages, MFLOPs, and links to run folders."
     t = df[[c for c in _md_cols if c in df]].copy()
@@ -237,6 +253,7 @@ def report_markdown(df:pd.DataFrame, links:dict|None=None, notes:str='') -> str:
     for c in ('latency_ms', 'latency_p90_ms', 'onnx_latency_ms'):
         if c in t: t[c] = t[c].round(3)
     if 'throughput' in t: t['throughput'] = t['throughput'].round(0).astype(int)
+    if 'int8_top1' in t: t['int8_top1'] = [f'{v}*' if m in int8_drops(df) else v for m, v in zip(df['model'], t['int8_top1'])]
     if links: t['model'] = [f'[{m}]({links[m]})' if m in links else m for m in t['model']]
     t = t.rename(columns=_md_cols)
     head = '| ' + ' | '.join(t.columns) + ' |\n|' + '---|' * len(t.columns) + '\n'
@@ -253,6 +270,22 @@ def own_inputs(x:torch.Tensor, spec:dict|None) -> torch.Tensor:
     if x.dtype != torch.uint8: return x
     if spec is None: raise ValueError('uint8 images need maekd checkpoints, which carry their normalisation statistics')
     return BatchAug(*spec['stats'], scale=None).normalize(x)
+
+def _onnx_wanted(onnx):
+    "`onnx` as asked, or False (said in one line) when the [onnx] extra is missing."
+    if onnx and not have_onnx():
+        print('maekd: ONNX and int8 columns skipped: onnx, onnxruntime or onnxscript is not installed (pip install "maekd[onnx]")',
+              file=sys.stderr)
+        return False
+    return onnx
+
+def _write_report(out:Path, df:pd.DataFrame, rows:list, machine:dict, md:str):
+    "The report's files: machine.json, report.csv/json/md (atomically) and pareto.png."
+    write_json(machine, out/'machine.json')
+    df.to_csv(out/'report.csv', index=False)
+    atomic_write(out/'report.json', lambda p: Path(p).write_text(json.dumps(rows, indent=2)))
+    atomic_write(out/'report.md', lambda p: Path(p).write_text(md))
+    plot_pareto(df, out/'pareto.png')
 
 def compression_report(models:dict, # name -> model, (model, spec), or a maekd checkpoint path / run folder
                        x:torch.Tensor, # Held-out images: uint8 (each model normalises them with its own statistics) or normalised
@@ -273,10 +306,7 @@ def compression_report(models:dict, # name -> model, (model, spec), or a maekd c
     dev = torch.device(device or 'cpu')
     t_logits = predict(models[teacher].to(dev), x, norm=norms[teacher]) if teacher in models else None
     if out is not None: Path(out).mkdir(parents=True, exist_ok=True)
-    if onnx and not have_onnx():
-        print('maekd: ONNX and int8 columns skipped: onnx, onnxruntime or onnxscript is not installed (pip install "maekd[onnx]")',
-              file=sys.stderr)
-        onnx = False
+    onnx = _onnx_wanted(onnx)
     onnx_dir = Path(out)/'onnx' if (out is not None and onnx) else None
     want = lambda n: onnx is True or (not isinstance(onnx, bool) and n in onnx)
     rows = [measure(models[n], x, y, t_logits, onnx_dir if want(n) else None, n, norm=norms[n], device=dev,
@@ -286,12 +316,6 @@ def compression_report(models:dict, # name -> model, (model, spec), or a maekd c
     bad = [f"- {r['model']}: no ONNX/int8 columns: {r['onnx_error']}" for r in rows if r.get('onnx_error')]
     for l in bad: print(f'maekd: {l[2:]}', file=sys.stderr)
     machine = machine_info()
-    notes = notes + ''.join(f'\n{l}' for l in bad) + f'\n\n{machine_line(machine)}\n'
-    if out is not None:
-        out = Path(out)
-        write_json(machine, out/'machine.json')
-        df.to_csv(out/'report.csv', index=False)
-        atomic_write(out/'report.json', lambda p: Path(p).write_text(json.dumps(rows, indent=2)))
-        atomic_write(out/'report.md', lambda p: Path(p).write_text(report_markdown(df, links, notes)))
-        plot_pareto(df, out/'pareto.png')
+    notes = notes + ''.join(f'\n{l}' for l in bad) + int8_note(df, machine) + f'\n\n{machine_line(machine)}\n'
+    if out is not None: _write_report(Path(out), df, rows, machine, report_markdown(df, links, notes))
     return df

@@ -13,11 +13,10 @@ from fastcore.meta import delegates
 from fastai.learner import Learner
 from fastai.metrics import accuracy
 from .core import check_positive, find_checkpoint, scaled_lr
-from .mae_model import create_mae, MAEArch, preset_img_size
+from .mae_model import create_mae, MAEArch, preset_img_size, load_mae_source, mae_source_size
 from .data import label_subset, image_dls, need_labels
-from .learner import NoDecayCallback, adamw
+from .runs import NoDecayCallback, adamw
 from .stage import Stage, run_options
-from .pretrain import load_mae_source, mae_source_size
 from .classifiers import vit_spec, build_classifier, load_mae_encoder, linear_probe_, classifier_export, model_from_weights
 
 # %% ../nbs/02b_finetune.ipynb #325af32d
@@ -75,10 +74,10 @@ def finetune_model(mae, arch:str, student:str|None, student_weights, ims, img_si
 def finetune(mae:str|None='runs/mae', # Pretraining folder or MAE checkpoint (maekd pretrain's output): what the teacher starts from, or DMAE's teacher
              out:str='runs/teacher', # Output folder
              scratch:bool=False, # Train the ViT teacher from scratch instead of from the MAE (the baseline of MAE pretraining)
-             label_frac:float=0.1, # Fraction of the training labels used (by the teacher and the label baselines in run; blended in by distill, 0: none)
-             arch:MAEArch='mae_vit_micro_patch4', # MAE preset of the ViT the command trains or starts from (run and sweep: the teacher's)
+             label_frac:float=0.1, # Fraction of the training labels used (distill: blended in; 0 = none)
+             arch:MAEArch='mae_vit_micro_patch4', # MAE preset of the ViT this trains (run, sweep: the teacher)
              student:str|None=None, # Student architecture: cnn_tiny, vit_nano or any timm model name
-             student_weights:str|None=None, # Weights the student starts from: a timm state dict (.pth) or .safetensors (a new head if the classes differ)
+             student_weights:str|None=None, # Weights the student starts from (.pth or .safetensors; a new head if the classes differ)
              epochs:int=60, # Number of epochs
              steps:int|None=None, # Train exactly this many optimizer steps instead (overrides `epochs`)
              bs:int=32, # Batch size

@@ -12,14 +12,14 @@ from timm.layers import PatchEmbed
 from timm.models.vision_transformer import Block
 from fastcore.basics import patch, str_enum
 from safetensors.torch import save_file, load_file, safe_open
-from .core import atomic_write
+from .core import atomic_write, check_choice, find_checkpoint
 from .masking import patchify, unpatchify, random_masking, check_patchable
 
 # %% auto #0
 __all__ = ['mae_presets', 'MAEArch', 'sincos_1d', 'sincos_2d', 'MaskedAutoencoder', 'create_mae', 'preset_img_size',
            'mae_vit_base_patch16', 'mae_vit_large_patch16', 'mae_vit_huge_patch14', 'mae_vit_tiny_patch16',
            'mae_vit_tiny_patch4', 'mae_vit_micro_patch4', 'mae_vit_nano_patch4', 'read_state_dict', 'resize_pos_embed',
-           'load_mae_checkpoint', 'save_mae_checkpoint', 'mae_from_checkpoint']
+           'load_mae_checkpoint', 'save_mae_checkpoint', 'mae_from_checkpoint', 'load_mae_source', 'mae_source_size']
 
 # %% ../nbs/01_mae_model.ipynb #b5292977
 def sincos_1d(dim:int, pos:torch.Tensor) -> torch.Tensor:
@@ -170,8 +170,7 @@ MAEArch = str_enum('MAEArch', *mae_presets)    # the presets, as the choices of 
 
 def create_mae(arch:str, **kwargs) -> MaskedAutoencoder:
     "Build the preset `arch` (a key of `mae_presets`), overriding any argument with `kwargs`."
-    if arch not in mae_presets:
-        raise ValueError(f'unknown MAE architecture {arch!r}: choose one of {", ".join(mae_presets)}')
+    check_choice('MAE architecture', arch, mae_presets)
     cfg = dict(decoder_embed_dim=512, decoder_depth=8, decoder_num_heads=16, mlp_ratio=4, norm_layer=_ln)
     return MaskedAutoencoder(**{**cfg, **mae_presets[arch], **kwargs})
 
@@ -189,7 +188,7 @@ def mae_vit_nano_patch4(**kwargs): "A 0.2M-parameter MAE (a DMAE student) for 32
 
 # %% ../nbs/01_mae_model.ipynb #e2451fb5
 def read_state_dict(path) -> dict:
-    "Read a state dict from `.safetensors` or `.pth` (safely), unwrapping `{'model': ...}`."
+    "Read a state dict from `.safetensors` or `.pth` (safely), unwrapping `{'model': ...}` or `{'state_dict': ...}`."
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f'checkpoint not found: {path}')
     try:
@@ -200,7 +199,7 @@ def read_state_dict(path) -> dict:
     except Exception as e:
         raise ValueError(f'{path} is not a readable checkpoint ({type(e).__name__}: {str(e).splitlines()[0][:200]}); '
                          'pass a .safetensors or .pth file written by maekd, the MAE reference code or timm') from None
-    return sd['model'] if isinstance(sd, dict) and isinstance(sd.get('model'), dict) else sd
+    return next((sd[k] for k in ('model', 'state_dict') if isinstance(sd, dict) and isinstance(sd.get(k), dict)), sd)
 
 # %% ../nbs/01_mae_model.ipynb #7297e271
 def resize_pos_embed(pe:torch.Tensor, # `(1, 1+L, D)` with a class slot
@@ -276,3 +275,26 @@ def mae_from_checkpoint(path, **kwargs) -> MaskedAutoencoder:
     model = MaskedAutoencoder(norm_layer=_ln, **cfg)
     load_mae_checkpoint(model, path)
     return model
+
+# %% ../nbs/01_mae_model.ipynb #6cabeb79
+def load_mae_source(mae, arch:str|None=None, img_size:int=32, in_chans:int=3, made_by:str='maekd pretrain') -> tuple:
+    "(MAE model, its data statistics or None) from a pretraining folder, a maekd `.safetensors` or a reference `.pth` (needs `arch`)."
+    p = Path(mae)
+    cfg_file = (p if p.is_dir() else p.parent)/'config.json'
+    stats = json.loads(cfg_file.read_text()).get('stats') if cfg_file.is_file() else None
+    p = find_checkpoint(p, ('mae.safetensors',), made_by)
+    if p.suffix == '.safetensors':
+        try: return mae_from_checkpoint(p), stats
+        except ValueError: raise
+        except Exception: raise ValueError(f'{p} is not a maekd/MAE checkpoint: pass a pretraining folder or its mae.safetensors') from None
+    if arch is None: raise ValueError(f'{p} holds no architecture: pass --arch with the MAE preset it was trained as')
+    model = create_mae(arch, img_size=img_size, in_chans=in_chans)
+    load_mae_checkpoint(model, p, quiet=True)          # a classifier needs the encoder only
+    return model, stats
+
+def mae_source_size(mae, arch:str) -> int:
+    "The image side of the MAE in a pretraining folder or maekd `.safetensors`, else of the preset `arch` (for a reference `.pth`)."
+    p = Path(mae)/'mae.safetensors' if Path(mae).is_dir() else Path(mae)
+    try:
+        with safe_open(str(p), 'pt') as f: return json.loads(f.metadata()['config'])['img_size']
+    except Exception: return preset_img_size(arch)     # not a maekd MAE: load_mae_source says why, when it loads it

@@ -10,12 +10,12 @@ from fastcore.basics import patch
 from fastai.torch_core import set_seed, rank_distrib
 from .core import check_positive, write_json
 from .data import load_images, split_idxs
-from .learner import (Precision, prepare_out, load_run_state, set_precision, warmup_cosine, RunCheckpoint, RunHistory,
-                           StepBudget, epochs_for, fit_quietly, resolve_device, resolve_precision)
+from .runs import (Precision, prepare_out, load_run_state, set_precision, warmup_cosine, RunCheckpoint, RunHistory,
+                           StepBudget, epochs_for, fit_run, resolve_device, resolve_precision)
 
 # %% ../nbs/01c_stage.ipynb #f9d73e6f
-def run_options(data:str='digits', # 'digits' or a folder of images (class folders where labels are needed; train/ + val/ or one split), decoded once into $MAEKD_CACHE (default ~/.cache/maekd)
-                img_size:int|None=None, # Image side in pixels (default: the model's own, 32 for the digits presets, 224 for the patch-16 ones)
+def run_options(data:str='digits', # 'digits' or an image folder (class folders for labels), decoded once into $MAEKD_CACHE
+                img_size:int|None=None, # Image side in pixels (default: the model's own, e.g. 32 or 224)
                 warmup_pct:float=0.1, # Fraction of training spent warming up
                 precision:Precision='auto', # auto: bf16 on a GPU that has it, else fp16 there; fp32 on a CPU
                 seed:int=42, # Random seed (run and sweep: of the first seed when --seeds > 1)
@@ -68,4 +68,4 @@ def fit(self:Stage, learn, epochs:int, export, config:dict, steps:int|None=None)
     start = 0 if self.state is None else self.state['epoch'] + 1
     cbs = [warmup_cosine(learn.lr, self.warmup_pct), RunCheckpoint(self.out, export, self.state), RunHistory(self.out, start)]
     if steps: epochs = epochs_for(steps, len(learn.dls.train)); cbs.append(StepBudget(steps))
-    return fit_quietly(learn, self.quiet, epochs, start_epoch=start, cbs=cbs)
+    return fit_run(learn, epochs, start_epoch=start, cbs=cbs, quiet=self.quiet)

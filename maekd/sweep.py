@@ -14,10 +14,10 @@ from .core import write_json
 from .pretrain import pretrain
 from .classifiers import load_classifier
 from .evaluate import predict, accuracy_stats, own_inputs
-from .pipeline import rows, train_stage, cost_of, pipeline_options, start_pipeline, seed_split, paired_gain
+from .pipeline import ROWS, row_call, train_stage, cost_of, pipeline_options, start_pipeline, seed_split, paired_gain
 
 # %% ../nbs/06a_sweep.ipynb #25818c11
-sweep_rows = ('teacher', 'student_kd', 'student_scratch', 'student_self_kd')    # the rows of `rows` that the label curve trains
+sweep_rows = ('teacher', 'student_kd', 'student_scratch', 'student_self_kd')    # the rows of `ROWS` that the label curve trains
 
 def label_fracs_of(label_fracs) -> list:
     "Label fractions from `'0.01,0.1,1'` (or a list), each checked to be in (0, 1]."
@@ -77,14 +77,14 @@ def sweep(out:str='runs/sweep', # Output folder
     write_json(dict(data=str(o.data), preset=o.preset, label_fracs=fracs, student=o.student, arch=o.arch,
                     seeds=[seed + i for i in range(o.seeds)]), out/'sweep.json')
     for s in range(seed, seed + o.seeds):
-        sd = out/f'seed{s}'
-        train_stage(sd/'mae', o.resume, o.quiet, pretrain, epochs=p['pretrain_epochs'], arch=o.arch, seed=s, **o.common)
-        va = seed_split(sd, ims, s)[1]
+        seed_dir = out/f'seed{s}'
+        train_stage(seed_dir/'mae', pretrain, resume=o.resume, quiet=o.quiet, epochs=p['pretrain_epochs'], arch=o.arch, seed=s, **o.common)
+        va = seed_split(seed_dir, ims, s)[1]
         for f in fracs:
-            fd, r = sd/f'frac{f:g}', rows(sd/f'frac{f:g}', p, f, o.student, o.arch, mae=sd/'mae')
+            fd = seed_dir/f'frac{f:g}'
             for n in sweep_rows:
-                fn, kw, lr = r[n]
-                train_stage(fd/n, o.resume, o.quiet, fn, **kw, lr=lr, seed=s, **o.common)
+                fn, kw = row_call(ROWS[n], fd, p, f, o.student, o.arch, mae=seed_dir/'mae')
+                train_stage(fd/n, fn, resume=o.resume, quiet=o.quiet, **kw, lr=ROWS[n].lr, seed=s, **o.common)
                 recs.append(dict(seed=s, label_frac=f, model=n, top1=heldout_top1(fd/n, ims, va, o.device), labels=cost_of(fd/n)['labels_used']))
     pd.DataFrame(recs).to_csv(out/'label_curve_seeds.csv', index=False)
     label_gains(pd.DataFrame(recs)).to_csv(out/'label_gains.csv', index=False)

@@ -23,7 +23,7 @@ def test_stages_on_cuda(tmp_path, precision):
     pretrain(out=tmp_path / 'mae', epochs=1, **kw)
     finetune(mae=tmp_path / 'mae', out=tmp_path / 'teacher', steps=2, **kw)
     distill(teacher=tmp_path / 'teacher', out=tmp_path / 'online', steps=2, **kw)
-    distill(teacher=tmp_path / 'teacher', out=tmp_path / 'cached', steps=2, cache=True, cache_views=2, **kw)
+    distill(teacher=tmp_path / 'teacher', out=tmp_path / 'cached', steps=2, cache_views=2, **kw)
     distill(teacher=tmp_path / 'teacher', out=tmp_path / 'masked', student='vit_nano', teacher_mask=0.5, keep_by='attention', steps=2, **kw)
     distill(teacher=tmp_path / 'teacher', out=tmp_path / 'labels', steps=2, label_frac=0.1, **kw)
     for s in ('mae', 'teacher', 'online', 'cached', 'masked', 'labels'):

@@ -5,7 +5,7 @@ tensor or module moved to CUDA) raises `CUDAReached`. A stage that trained to th
 CUDA was "available" would pass no test here."""
 import json
 import pytest
-from maekd.learner import simulated_cuda, CUDAReached
+from maekd.runs import simulated_cuda, CUDAReached
 from helpers import run_main
 
 Q = ['--quiet']
@@ -70,7 +70,7 @@ def test_finetune(tmp_path, capsys, args):
     assert config(tmp_path / 'c')['device'] == 'cpu'
 
 
-@pytest.mark.parametrize('args', [[], ['--cache', '--cache-views', '2'], ['--student', 'vit_nano', '--teacher-mask', '0.5'],
+@pytest.mark.parametrize('args', [[], ['--cache-views', '2'], ['--student', 'vit_nano', '--teacher-mask', '0.5'],
                                   ['--label-frac', '0.1']])
 def test_distill(tmp_path, capsys, teacher, args):
     "Online, cached and masked teachers: the teacher, the cache and the student all reach for the GPU."

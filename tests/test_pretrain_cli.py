@@ -106,7 +106,7 @@ def test_unknown_command(capsys):
 
 def test_bf16_on_cpu(tmp_path, capsys):
     "bf16 trains where the CPU has native bf16; elsewhere it is refused in one line (it would run many times slower)."
-    from maekd.learner import cpu_bf16_native
+    from maekd.runs import cpu_bf16_native
     code, _, err = run_main(['pretrain', '--out', tmp_path / 'bf', '--epochs', '1', '--precision', 'bf16', *FAST], capsys)
     if not cpu_bf16_native():
         assert_one_line_error(code, err, 'no native bf16', '--precision fp32'); return

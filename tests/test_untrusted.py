@@ -3,7 +3,7 @@ import os
 import pytest, torch
 from helpers import run_main, assert_one_line_error
 from maekd.mae_model import load_mae_checkpoint, read_state_dict, mae_vit_micro_patch4
-from maekd.learner import load_run_state
+from maekd.runs import load_run_state
 
 
 class Planted:
