@@ -22,9 +22,9 @@ from .kd import distill_learner, teacher_flops_saved, OnlineTeacher, MaskedTeach
 KDMethod = str_enum('KDMethod', 'soft', 'hard', 'feature')   # the choices of `--method`
 KeepBy = str_enum('KeepBy', 'random', 'attention')           # and of `--keep-by`
 
-def _check_options(method:str, teacher_mask:float, keep_by:str, cache_views:int, cache_topk:int|None, label_frac:float):
+def _check_options(method:str, temperature:float, teacher_mask:float, keep_by:str, cache_views:int, cache_topk:int|None, label_frac:float):
     "Refuse options that are out of range, that do not compose, or that mean nothing without another."
-    check_choice('method', method, KDMethod); check_choice('keep_by', keep_by, KeepBy)
+    check_choice('method', method, KDMethod); check_choice('keep_by', keep_by, KeepBy); check_positive(temperature=temperature)
     if not 0 <= teacher_mask < 1: raise ValueError(f'teacher mask must be in [0, 1), got {teacher_mask}')
     if not 0 <= label_frac <= 1: raise ValueError(f'label fraction must be in [0, 1], got {label_frac} (0: no labels)')
     if cache_views < 0: raise ValueError(f'cache views must be 0 (no cache) or more, got {cache_views}')
@@ -108,10 +108,10 @@ def distill(teacher:str='runs/teacher', # A finetune output folder or .safetenso
             tune:bool=False, # Validate on a part carved from the training images, not on the held-out ones
             **kwargs) -> Learner:
     "Distill `teacher` into `student` on `data` and write the student, history and plots to `out`."
-    check_positive(epochs=epochs, bs=bs, lr=lr, temperature=temperature)
-    _check_options(method, teacher_mask, keep_by, cache_views, cache_topk, label_frac)
+    _check_options(method, temperature, teacher_mask, keep_by, cache_views, cache_topk, label_frac)
     t = None if teacher_weights else load_classifier(teacher, made_by='maekd finetune')
-    st = Stage('distill', out, own_size=t[1]['kwargs'].get('img_size', 32) if t else 32, **kwargs)
+    st = Stage('distill', out, own_size=t[1]['kwargs'].get('img_size', 32) if t else 32, budget=dict(epochs=epochs, bs=bs, lr=lr),
+               **kwargs)
     t_model, t_spec = t or _timm_teacher(teacher, teacher_weights, st)
     s_model = _student(student, student_weights, st, len(t_spec['classes']), label_frac)
     tr, va = st.open().split(tune)

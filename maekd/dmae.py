@@ -12,7 +12,7 @@ from fastcore.meta import delegates
 from fastai.callback.core import Callback
 from fastai.callback.hook import Hook
 from fastai.learner import Learner
-from .core import check_positive, feature_block, unwrap
+from .core import feature_block, unwrap
 from .masking import check_mask_ratio
 from .mae_model import MaskedAutoencoder, MAEArch, load_mae_source
 from .data import image_dls
@@ -59,10 +59,10 @@ def dmae(mae:str='runs/mae', # Pretraining folder or MAE checkpoint (maekd pretr
          mask_ratio:float=0.75, # Fraction of patches hidden from the encoder(s)
          **kwargs) -> Learner:
     "Pretrain an MAE student aligned to an MAE teacher's features on the same visible tokens (DMAE)."
-    check_positive(epochs=epochs, bs=bs, lr=lr)
     check_mask_ratio(mask_ratio)
     t_mae, stats = load_mae_source(mae)
-    st = Stage('dmae', out, patch_size=t_mae.patch_size, own_size=t_mae.img_size[0], **kwargs).open()
+    st = Stage('dmae', out, patch_size=t_mae.patch_size, own_size=t_mae.img_size[0],
+               budget=dict(epochs=epochs, bs=bs, lr=lr), **kwargs).open()
     tr, va = st.split()
     dls = image_dls(st.ims, tr, va, bs=bs, stats=stats, device=st.device)
     learn = mae_learner(dls, arch, mask_ratio, t_mae.norm_pix_loss, base_lr=lr, img_size=st.img_size)

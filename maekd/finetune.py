@@ -12,7 +12,7 @@ from timm.models.vision_transformer import VisionTransformer
 from fastcore.meta import delegates
 from fastai.learner import Learner
 from fastai.metrics import accuracy
-from .core import check_positive, find_checkpoint, scaled_lr
+from .core import find_checkpoint, scaled_lr
 from .mae_model import create_mae, MAEArch, preset_img_size, load_mae_source, mae_source_size
 from .data import label_subset, image_dls, need_labels
 from .runs import NoDecayCallback, adamw
@@ -90,9 +90,9 @@ def finetune(mae:str|None='runs/mae', # Pretraining folder or MAE checkpoint (ma
              tune:bool=False, # Validate on a part carved from the training images, not on the held-out ones
              **kwargs) -> Learner:
     "Fine-tune the MAE encoder (or a ViT from scratch, or a --student on the labels alone) as a classifier on a labelled fraction."
-    check_positive(epochs=epochs, bs=bs, lr=lr)
     mae = finetune_source(mae, scratch, student, student_weights)
-    st = Stage('finetune', out, own_size=mae_source_size(mae, arch) if mae else preset_img_size(arch), **kwargs)
+    st = Stage('finetune', out, own_size=mae_source_size(mae, arch) if mae else preset_img_size(arch),
+               budget=dict(epochs=epochs, bs=bs, lr=lr), **kwargs)
     need_labels(st.ims, 'finetune')
     model, spec, stats = finetune_model(mae, arch, student, student_weights, st.ims, st.img_size, drop_path, st.quiet)
     if linear_probe and spec['builder'] == 'vit': model, spec['linear_probe'] = linear_probe_(model), True

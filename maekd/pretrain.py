@@ -9,7 +9,7 @@ __all__ = ['visible_weights', 'unnormalize_pred', 'show_reconstructions', 'pretr
 import torch
 from fastcore.meta import delegates
 from fastai.learner import Learner
-from .core import HIDDEN_GREY, check_choice, check_positive
+from .core import HIDDEN_GREY, check_choice
 from .masking import check_mask_ratio
 from .mae_model import mae_presets, MaskedAutoencoder, MAEArch, preset_img_size
 from .data import image_dls
@@ -73,10 +73,10 @@ def pretrain(out:str='runs/mae', # Output folder
              norm_pix_loss:bool=True, # Standardised patch targets, as in the MAE paper (else raw pixels)
              **kwargs) -> Learner:
     "Pretrain an MAE on `data` and write checkpoints, history and plots to `out`."
-    check_positive(epochs=epochs, bs=bs, lr=lr)
     check_mask_ratio(mask_ratio)
     check_choice('MAE architecture', arch, mae_presets)
-    st = Stage('pretrain', out, patch_size=mae_presets[arch]['patch_size'], own_size=preset_img_size(arch), **kwargs).open()
+    st = Stage('pretrain', out, patch_size=mae_presets[arch]['patch_size'], own_size=preset_img_size(arch),
+               budget=dict(epochs=epochs, bs=bs, lr=lr), **kwargs).open()
     tr, va = st.split()
     dls = image_dls(st.ims, tr, va, bs=bs, device=st.device)
     learn = mae_learner(dls, arch, mask_ratio, norm_pix_loss, base_lr=lr, img_size=st.img_size, mask_type=mask_type)

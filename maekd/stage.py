@@ -35,8 +35,10 @@ class Stage:
                  out, # Output folder
                  patch_size:int|None=None, # Image sides must be a multiple of it
                  own_size:int=32, # The image side of the model the stage starts from: the default `img_size`
+                 budget:dict|None=None, # The stage's training budget (epochs, batch size, rate), checked before anything is read
                  **kwargs, # `run_options`
                 ):
+        check_positive(**(budget or {}))
         self.name, self.out, self.state = name, out, None
         self.__dict__.update(run_options(**kwargs))
         if self.img_size is None: self.img_size = own_size
