@@ -267,6 +267,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 'maekd.pipeline.train_stage': ('pipeline.html#train_stage', 'maekd/pipeline.py'),
                                 'maekd.pipeline.tune_lr': ('pipeline.html#tune_lr', 'maekd/pipeline.py'),
                                 'maekd.pipeline.tuned_lr': ('pipeline.html#tuned_lr', 'maekd/pipeline.py'),
+                                'maekd.pipeline.tuning_table': ('pipeline.html#tuning_table', 'maekd/pipeline.py'),
                                 'maekd.pipeline.verdict': ('pipeline.html#verdict', 'maekd/pipeline.py')},
             'maekd.pretrain': { 'maekd.pretrain.pretrain': ('pretrain.html#pretrain', 'maekd/pretrain.py'),
                                 'maekd.pretrain.show_reconstructions': ('pretrain.html#show_reconstructions', 'maekd/pretrain.py'),

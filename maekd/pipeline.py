@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['ROWS', 'names', 'verdict_pairs', 'presets', 'Preset', 'lr_grid', 'Row', 'row_call', 'train_stage', 'train_seconds',
            'final_accuracy', 'tune_lr', 'tuned_lr', 'pipeline_options', 'start_pipeline', 'run', 'cost_of',
-           'seed_split', 'seed_report', 'seeds_needed', 'paired_gain', 'verdict', 'report']
+           'seed_split', 'seed_report', 'seeds_needed', 'paired_gain', 'verdict', 'tuning_table', 'report']
 
 # %% ../nbs/06_pipeline.ipynb #136f0688
 import json, time
@@ -268,6 +268,14 @@ def _tuning_note(out:Path) -> str:
     secs = sum(train_seconds(f.parent) for f in out.glob('tune/*/*/timing.json'))
     rows_ = '\n'.join(f"- {n}: lr {t['lr']:g} of {', '.join(t['accuracy'])}" for n, t in tuned.items())
     return f"\nLearning rates tuned on a split of the training images ({secs/60:.1f} min of training):\n{rows_}\n"
+
+def tuning_table(tuned:dict) -> pd.DataFrame:
+    "A `tune.json` as a table: tuning-split accuracy (%) of each row at each base rate tried, the rate chosen and the preset's."
+    recs = [{'row': n, **{k: round(v * 100, 1) for k, v in t['accuracy'].items()}, 'chosen': f"{t['lr']:g}",
+             'preset': f'{ROWS[n].lr:g}' if n in ROWS else ''} for n, t in tuned.items()]
+    df = pd.DataFrame(recs)
+    lrs = sorted((c for c in df if c not in ('row', 'chosen', 'preset')), key=float)
+    return df[['row', *lrs, 'chosen', 'preset']].fillna('')
 
 def _mean_std(per_seed:pd.DataFrame) -> pd.DataFrame:
     "One row per model: the mean of every numeric column, `top1_std` and the number of seeds."
