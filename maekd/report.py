@@ -13,7 +13,7 @@ from .classifiers import load_classifier, model_from_weights, classifier_files
 from .evaluate import compression_report
 
 # %% auto #0
-__all__ = ['model_refs', 'load_ref', 'score_models', 'report_models']
+__all__ = ['model_refs', 'is_timm_ref', 'load_ref', 'score_models', 'report_models']
 
 # %% ../nbs/05a_report.ipynb #7a523795
 def model_refs(models) -> dict:
@@ -30,9 +30,13 @@ def model_refs(models) -> dict:
     return refs
 
 # %% ../nbs/05a_report.ipynb #0e551fa6
+def is_timm_ref(ref) -> bool:
+    "True for a `NAME@WEIGHTS` entry (a timm model and its weights file), False for a maekd file or folder."
+    return isinstance(ref, str) and '@' in ref and not Path(ref).exists()
+
 def load_ref(ref, ims=None, img_size:int=32) -> tuple:
     "(model, spec) of a maekd classifier, or of `NAME@WEIGHTS` for the classes and channels of `ims`."
-    if not (isinstance(ref, str) and '@' in ref and not Path(ref).exists()): return load_classifier(ref)
+    if not is_timm_ref(ref): return load_classifier(ref)
     name, weights = ref.split('@', 1)
     if ims is None or not ims.labelled: raise ValueError(f'{ref}: a timm model is scored on labelled images (class folders)')
     model, spec = model_from_weights(name, weights, len(ims.classes), ims.n_chans, img_size, new_head=False)
@@ -68,7 +72,7 @@ def report_models(*models:str, # Models: maekd classifier folders or files, NAME
                  ) -> pd.DataFrame:
     "Score any classifiers (maekd's, or timm models with weights from disk): the compression report and its Pareto plot."
     refs = model_refs(models)
-    maekd_models = {n: load_ref(r) for n, r in refs.items() if not (isinstance(r, str) and '@' in r and not Path(r).exists())}
+    maekd_models = {n: load_ref(r) for n, r in refs.items() if not is_timm_ref(r)}
     if img_size is None: img_size = next((s['kwargs'].get('img_size') for _, s in maekd_models.values()), None) or 32
     ims = load_images(data, img_size)
     if not ims.labelled: raise ValueError(f'maekd report needs labelled images (class folders) to score: {data} has none')
