@@ -41,7 +41,8 @@ def summary(run):
     seeds = cfg['seeds']
     mae = sum(json.loads((run / f'seed{s}' / 'mae' / 'timing.json').read_text())['train_s'] for s in seeds)
     total = (per['train_s'].sum() + mae) / 60
-    return (f"From `maekd run --seeds {len(seeds)}` ({cfg['preset']} preset, seeds {', '.join(map(str, seeds))}) on {cpu} "
+    tuned = f" --tune-lr {cfg['tune_lr']}" if cfg.get('tune_lr') else ''
+    return (f"From `maekd run --seeds {len(seeds)}{tuned}` ({cfg['preset']} preset, seeds {', '.join(map(str, seeds))}) on {cpu} "
             f"({cfg.get('device', 'cpu')}, {cfg.get('precision', 'fp32')}): {total:.0f} minutes of training for the {len(seeds)} seeds, "
             f"{total / len(seeds):.1f} a seed, of which MAE pretraining {mae / 60 / len(seeds):.1f}; rows: `teacher` = the MAE ViT "
             f"fine-tuned on {cfg['label_frac']:.0%} of the labels, `student_*` = the `{cfg['student']}` student.\n")
@@ -58,6 +59,7 @@ def store(run, sweep=None):
     shutil.copy(Path(run) / 'run.json', res / 'run.json')
     shutil.copy(Path(run) / 'pareto.png', img / 'pareto.png')
     (res / 'run_summary.md').write_text(summary(Path(run)))
+    if (Path(run) / 'tune.json').exists(): shutil.copy(Path(run) / 'tune.json', res / 'tune_default.json')   # where the rates came from
     if sweep:
         import pandas as pd
         df = pd.read_csv(Path(sweep) / 'label_curve.csv')

@@ -1,5 +1,6 @@
-"""Tune one row of a finished `maekd run` with the run's own rule (`pipeline.tune_lr`: a x4 grid around the preset rate on the
-tuning split of the first seed, stepping past an edge that wins), for a row added after the presets were tuned.
+"""Tune one row of a finished `maekd run` with the run's own rule (`pipeline.tune_lr`: a x2 grid around the preset rate, the
+mean accuracy on the tuning splits of the run's first two seeds, stepping past an edge that wins), for a row added after the
+presets were tuned.
 
     python bench/tune_row.py runs/demo student_self_kd
 
@@ -12,13 +13,13 @@ from maekd.pipeline import ROWS, row_call, presets, tune_lr
 def main(run, row):
     run = Path(run)
     cfg = json.loads((run/'run.json').read_text())
-    seed = cfg['seeds'][0]
+    seeds = cfg['seeds'][:2]
     p = {**presets[cfg['preset']], **{k: cfg[k] for k in presets[cfg['preset']] if k in cfg}}      # the budgets the run used
-    fn, kw = row_call(ROWS[row], run/f'seed{seed}', p, cfg['label_frac'], cfg['student'], cfg['arch'])
+    common = dict(data=cfg['data'], img_size=cfg['img_size'], precision=cfg.get('precision', 'fp32'), device=cfg.get('device'))
+    calls = {s: row_call(ROWS[row], run/f'seed{s}', p, cfg['label_frac'], cfg['student'], cfg['arch']) for s in seeds}
     base = ROWS[row].lr
-    common = dict(seed=seed, data=cfg['data'], img_size=cfg['img_size'], precision=cfg.get('precision', 'fp32'), device=cfg.get('device'))
-    res = tune_lr(fn, {**kw, **common}, base, run/'tune'/row, quiet=False)
-    (run/f'tune_{row}.json').write_text(json.dumps(dict(row=row, seed=seed, base_lr=base, **res), indent=2) + '\n')
+    res = tune_lr({s: (fn, {**kw, **common, 'seed': s}) for s, (fn, kw) in calls.items()}, base, run/'tune'/row, quiet=False)
+    (run/f'tune_{row}.json').write_text(json.dumps(dict(row=row, seeds=seeds, base_lr=base, **res), indent=2) + '\n')
     print(res)
 
 

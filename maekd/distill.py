@@ -105,7 +105,6 @@ def distill(teacher:str='runs/teacher', # A finetune output folder or .safetenso
             bs:int=64, # Batch size
             lr:float=8e-3, # Base learning rate (the run uses lr x bs / 256)
             crop_scale:float=0.35, # Smallest random-resized-crop scale
-            tune:bool=False, # Validate on a part carved from the training images, not on the held-out ones
             **kwargs) -> Learner:
     "Distill `teacher` into `student` on `data` and write the student, history and plots to `out`."
     _check_options(method, temperature, teacher_mask, keep_by, cache_views, cache_topk, label_frac)
@@ -114,7 +113,7 @@ def distill(teacher:str='runs/teacher', # A finetune output folder or .safetenso
                **kwargs)
     t_model, t_spec = t or _timm_teacher(teacher, teacher_weights, st)
     s_model = _student(student, student_weights, st, len(t_spec['classes']), label_frac)
-    tr, va = st.open().split(tune)
+    tr, va = st.open().split()
     lab, dls = _distill_dls(st, teacher=t_model, stats=t_spec.get('stats'), tr=tr, va=va, label_frac=label_frac, bs=bs,
                             crop_scale=crop_scale, cache_views=cache_views, cache_topk=cache_topk)
     source = teacher_source(teacher_mask, keep_by, cache_views)
@@ -124,6 +123,6 @@ def distill(teacher:str='runs/teacher', # A finetune output folder or .safetenso
     cfg = dict(teacher=str(teacher), teacher_weights=teacher_weights, student=student, student_weights=student_weights,
                method=method, alpha=alpha, temperature=temperature, use_labels=label_frac > 0, label_frac=label_frac,
                teacher_mask=teacher_mask, keep_by=keep_by, teacher_flops_saved=saved, cache_views=cache_views, epochs=epochs,
-               n_images=len(tr), n_labelled=len(lab), n_valid=len(va), tune=tune, steps=steps or epochs * len(dls.train),
+               n_images=len(tr), n_labelled=len(lab), n_valid=len(va), steps=steps or epochs * len(dls.train),
                bs=dls.train.bs, lr=lr, lr_used=scaled_lr(lr, dls.train.bs), spec=spec)
     return st.fit(learn, epochs, classifier_export(spec, 'student.safetensors'), cfg, steps)

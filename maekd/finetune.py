@@ -87,7 +87,6 @@ def finetune(mae:str|None='runs/mae', # Pretraining folder or MAE checkpoint (ma
              label_smoothing:float=0.1, # Label smoothing
              linear_probe:bool=False, # Train only a BatchNorm + linear head on the frozen encoder
              crop_scale:float=0.35, # Smallest random-resized-crop scale
-             tune:bool=False, # Validate on a part carved from the training images, not on the held-out ones
              **kwargs) -> Learner:
     "Fine-tune the MAE encoder (or a ViT from scratch, or a --student on the labels alone) as a classifier on a labelled fraction."
     mae = finetune_source(mae, scratch, student, student_weights)
@@ -97,13 +96,13 @@ def finetune(mae:str|None='runs/mae', # Pretraining folder or MAE checkpoint (ma
     model, spec, stats = finetune_model(mae, arch, student, student_weights, st.ims, st.img_size, drop_path, st.quiet)
     if linear_probe and spec['builder'] == 'vit': model, spec['linear_probe'] = linear_probe_(model), True
     st.open()
-    tr, va = st.split(tune)
+    tr, va = st.split()
     lab = label_subset(st.ims, tr, label_frac, st.seed)
     dls = image_dls(st.ims, lab, va, bs=bs, labels=True, scale=(crop_scale, 1.), stats=spec.get('stats') or stats, device=st.device)
     spec.update(classes=st.ims.classes, stats=dls.stats)
     layer_decay = layer_decay if mae else None     # decay is for pretrained layers, not random ones
     learn = classifier_learner(dls, model, scaled_lr(lr, dls.train.bs), layer_decay, label_smoothing=label_smoothing)
-    cfg = dict(mae=str(mae) if mae else None, label_frac=label_frac, n_labelled=len(lab), n_images=len(lab), n_valid=len(va), tune=tune,
+    cfg = dict(mae=str(mae) if mae else None, label_frac=label_frac, n_labelled=len(lab), n_images=len(lab), n_valid=len(va),
                steps=steps or epochs * len(dls.train), arch=arch, student=student, student_weights=student_weights, epochs=epochs,
                bs=dls.train.bs, lr=lr, lr_used=scaled_lr(lr, dls.train.bs), layer_decay=layer_decay, linear_probe=linear_probe, spec=spec)
     return st.fit(learn, epochs, classifier_export(spec, 'student.safetensors' if student else 'teacher.safetensors'), cfg, steps)

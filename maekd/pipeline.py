@@ -36,20 +36,20 @@ class Row:
     budget:str           # 'teacher' or 'student': the steps and batch size of that architecture
     source:str|None      # finetune: 'mae' or 'scratch' (a ViT teacher), None (the student); distill: the row that teaches it
     labels:float|str     # 'frac': the run's label fraction; 1.: every training label; 0.: none
-    lr:float             # base learning rate: a sweep on the digits, seed 42 (below); `--tune-lr` sweeps it on the data
+    lr:float             # base learning rate: the digits' sweep over two seeds' tuning splits (below); `--tune-lr 2` sweeps it on the data
     judged:tuple=()      # (baseline row, what the gain over it is called) for each verdict line
 
 ROWS = {r.name: r for r in (
     Row('teacher', 'finetune', 'teacher', 'mae', 'frac', 3.2e-2, (('teacher_scratch', 'MAE pretraining'),)),
-    Row('teacher_scratch', 'finetune', 'teacher', 'scratch', 'frac', 8e-3),
-    Row('student_kd', 'distill', 'student', 'teacher', 0., 8e-3,
+    Row('teacher_scratch', 'finetune', 'teacher', 'scratch', 'frac', 3.2e-2),
+    Row('student_kd', 'distill', 'student', 'teacher', 0., 3.2e-2,
         (('student_scratch', 'distillation'), ('student_self_kd', 'the MAE teacher over self-distillation'))),
-    Row('student_kd_labels', 'distill', 'student', 'teacher', 'frac', 1.28e-1,
+    Row('student_kd_labels', 'distill', 'student', 'teacher', 'frac', 6.4e-2,
         (('student_scratch', 'distillation with labels'),)),
-    Row('student_kd_scratch_teacher', 'distill', 'student', 'teacher_scratch', 0., 2e-3),
-    Row('student_scratch', 'finetune', 'student', None, 'frac', 3.2e-2),
+    Row('student_kd_scratch_teacher', 'distill', 'student', 'teacher_scratch', 0., 4e-3),
+    Row('student_scratch', 'finetune', 'student', None, 'frac', 8e-3),
     Row('student_self_kd', 'distill', 'student', 'student_scratch', 0., 8e-3),    # the label-only student teaches its copy
-    Row('student_all_labels', 'finetune', 'student', None, 1., 8e-3))}
+    Row('student_all_labels', 'finetune', 'student', None, 1., 1.6e-2))}
 names = list(ROWS)                                                     # the report's rows, in training order
 verdict_pairs = [(r.name, b, what) for r in ROWS.values() for b, what in r.judged]
 
@@ -60,7 +60,7 @@ presets = {
                   runs=20),
 }
 Preset = str_enum('Preset', *presets)    # the choices of `--preset`
-lr_grid = (0.25, 1., 4.)    # multipliers of a row's base learning rate that tuning tries
+lr_grid = (0.5, 1., 2.)    # multipliers of a row's base learning rate that tuning tries (then further out from a winning edge)
 
 # %% ../nbs/06_pipeline.ipynb #003f870c
 def row_call(row:Row, out:Path, p:dict, label_frac:float, student:str, arch:str, mae:Path|None=None) -> tuple:
@@ -102,27 +102,31 @@ def final_accuracy(folder) -> float:
     h = pd.read_csv(Path(folder)/'history.csv')
     return float(h[[c for c in h.columns if c in ('accuracy', 'student_accuracy')][0]].iloc[-1])
 
-def tune_lr(fn, kwargs:dict, base_lr:float, folder:Path, quiet:bool=True, grid=lr_grid, extend:int=2) -> dict:
-    "Try `fn(**kwargs)` at `base_lr` x `grid` on the tuning split, stepping past an edge that wins up to `extend` times."
-    accs = {}
+def tune_lr(tries:dict, base_lr:float, folder:Path, quiet:bool=True, grid=lr_grid, extend:int=2) -> dict:
+    "Train each `{seed: (fn, kwargs)}` of `tries` at `base_lr` x `grid` on its seed's tuning split; keep the best mean accuracy."
+    accs = {}                                                 # rate -> {seed: accuracy on that seed's tuning split}
+    mean = lambda lr: float(np.mean(list(accs[lr].values())))
+    best = lambda: max(sorted(accs), key=mean)                # a tie goes to the lower rate
     def _try(lr):
-        train_stage(folder/f'lr{lr:g}', fn, quiet=True, **kwargs, lr=lr, tune=True)
-        accs[lr] = final_accuracy(folder/f'lr{lr:g}')
-        if not quiet: print(f'   lr {lr:g}: {accs[lr]:.3f} on the tuning split')
+        for s, (fn, kw) in tries.items():
+            train_stage(folder/f'seed{s}'/f'lr{lr:g}', fn, resume=True, quiet=True, **kw, lr=lr, valid='tune')
+        accs[lr] = {s: final_accuracy(folder/f'seed{s}'/f'lr{lr:g}') for s in tries}
+        if not quiet: print(f"   lr {lr:g}: {mean(lr):.3f} ({', '.join(f'{a:.3f}' for a in accs[lr].values())})")
     for m in grid: _try(base_lr * m)
     step = grid[-1] / grid[-2]
     for _ in range(extend):                     # the best rate at the edge of what was tried: look one step further
-        best, lrs = max(accs, key=accs.get), sorted(accs)
-        if best not in (lrs[0], lrs[-1]) or accs[lrs[0]] == accs[lrs[-1]]: break
-        _try(best * step if best == lrs[-1] else best / step)
-    return dict(accuracy={f'{k:g}': v for k, v in sorted(accs.items())}, lr=max(accs, key=accs.get))
+        lrs = sorted(accs)
+        if best() not in (lrs[0], lrs[-1]) or mean(lrs[0]) == mean(lrs[-1]): break
+        _try(best() * step if best() == lrs[-1] else best() / step)
+    return dict(accuracy={f'{k:g}': mean(k) for k in sorted(accs)}, lr=best(),
+                splits={str(s): {f'{k:g}': accs[k][s] for k in sorted(accs)} for s in tries})
 
 # %% ../nbs/06_pipeline.ipynb #c076d9c7
-def tuned_lr(row:Row, fn, kwargs:dict, tuned:dict, out:Path, quiet:bool=True) -> float:
-    "The rate `tune_lr` chose for `row`: swept now on the tuning split if `tuned` lacks it (then kept in `out/tune.json`)."
+def tuned_lr(row:Row, tries:dict, tuned:dict, out:Path, quiet:bool=True) -> float:
+    "The rate `tune_lr` chose for `row` from `tries` (`{seed: (fn, kwargs)}`): swept now if `tuned` lacks it (then kept in `out/tune.json`)."
     if row.name not in tuned:
-        if not quiet: print(f'== tuning {row.name}')
-        tuned[row.name] = tune_lr(fn, kwargs, row.lr, out/'tune'/row.name, quiet)
+        if not quiet: print(f'== tuning {row.name} on the tuning splits of seeds {", ".join(map(str, tries))}')
+        tuned[row.name] = tune_lr(tries, row.lr, out/'tune'/row.name, quiet)
         write_json(tuned, out/'tune.json')
     return tuned[row.name]['lr']
 
@@ -146,6 +150,8 @@ def pipeline_options(data:str='digits', # 'digits' or an image folder (class fol
                      force:bool=False, # Overwrite a non-empty `out`
                      quiet:bool=False, # No progress bars or epoch tables
                      device:str|None=None, # cpu, cuda or cuda:N (default: CUDA when available, else the CPU)
+                     channels_last:bool=False, # Train in channels-last memory layout (for CNNs; bench/speed_options.py measures it)
+                     compile:bool=False, # torch.compile the model that trains (bench/speed_options.py measures it)
                     ) -> dict:
     "The options `run` and `sweep` share, with their defaults; they declare them with `@delegates(pipeline_options)`."
     return dict(locals())
@@ -169,31 +175,37 @@ def start_pipeline(cmd:str, out, **kwargs) -> tuple:
         raise FileNotFoundError(f'nothing to resume in {out} (no {cmd}.json): run without --resume to start')
     if not o.resume: prepare_out(out, force=o.force)
     out.mkdir(parents=True, exist_ok=True)
-    o.common = dict(data=o.data, img_size=o.img_size, precision=o.precision, device=o.device)   # what every stage takes
+    o.common = dict(data=o.data, img_size=o.img_size, precision=o.precision, device=o.device,   # what every stage takes
+                    channels_last=o.channels_last, compile=o.compile)
     return o, ims, out
+
+def _train_seeds(group:list, o, ims, out:Path, label_frac:float, tune_lr:int, tuned:dict):
+    "Train the MAE and every row of `ROWS` for the seeds of `group`, row by row (tuning a row on them first), then report each seed."
+    final = dict(resume=o.resume or bool(tune_lr), quiet=o.quiet, valid='none', **o.common)   # held-out images: read by the report only
+    for s in group: train_stage(out/f'seed{s}'/'mae', pretrain, **final, epochs=o.p['pretrain_epochs'], arch=o.arch, seed=s)
+    for row in ROWS.values():        # in order: a row's teacher is trained (and tuned) before the row is tuned
+        calls = {s: row_call(row, out/f'seed{s}', o.p, label_frac, o.student, o.arch) for s in group}
+        tries = {s: (fn, {**kw, 'seed': s, **o.common}) for s, (fn, kw) in calls.items()}
+        lr = tuned_lr(row, tries, tuned, out, o.quiet) if tune_lr else row.lr
+        for s, (fn, kw) in calls.items(): train_stage(out/f'seed{s}'/row.name, fn, **final, **kw, lr=lr, seed=s)
+    for s in group: seed_report(out/f'seed{s}', ims, s, o.p, o.quiet, o.device)
 
 @delegates(pipeline_options)
 def run(out:str='runs/demo', # Output folder
         label_frac:float=0.1, # Fraction of the training labels used (distill: blended in; 0 = none)
-        tune_lr:bool=False, # Sweep every row's learning rate on a split of the training images first
+        tune_lr:int=0, # Choose each row's learning rate first, by its mean accuracy on the tuning splits of this many seeds (0: the preset's)
         **kwargs) -> pd.DataFrame:
     "Pretrain, fine-tune, distill, train the baselines with equal budgets, and write the report (mean +- std over seeds)."
     o, ims, out = start_pipeline('run', out, **kwargs)
-    p, seed, data, arch, tune = o.p, o.seed, o.data, o.arch, tune_lr
-    budgets = {k: p[k] for k in _budgets}
-    write_json(dict(data=str(data), preset=o.preset, **budgets, label_frac=label_frac, student=o.student, arch=arch,
-                    img_size=o.img_size, seeds=[seed + i for i in range(o.seeds)], tune_lr=tune, device=str(o.device),
+    seeds = [o.seed + i for i in range(o.seeds)]
+    if not 0 <= tune_lr <= len(seeds):
+        raise ValueError(f'--tune-lr {tune_lr}: rates are tuned on the splits of the run\'s own seeds: give 0 to {len(seeds)}, or more --seeds')
+    write_json(dict(data=str(o.data), preset=o.preset, **{k: o.p[k] for k in _budgets}, label_frac=label_frac, student=o.student,
+                    arch=o.arch, img_size=o.img_size, seeds=seeds, tune_lr=int(tune_lr), device=str(o.device),
                     precision=o.precision), out/'run.json')
-    common = o.common
     tuned = json.loads((out/'tune.json').read_text()) if (out/'tune.json').exists() else {}
-    for s in range(seed, seed + o.seeds):
-        seed_dir, again = out/f'seed{s}', o.resume or tune          # finished stages are skipped when resuming
-        train_stage(seed_dir/'mae', pretrain, resume=again, quiet=o.quiet, epochs=p['pretrain_epochs'], arch=arch, seed=s, **common)
-        for row in ROWS.values():         # in order: a row's teacher is trained (and with tune_lr, tuned) before the row is tuned
-            fn, kw = row_call(row, seed_dir, p, label_frac, o.student, arch)
-            lr = tuned_lr(row, fn, {**kw, 'seed': s, **common}, tuned, out, o.quiet) if tune else row.lr
-            train_stage(seed_dir/row.name, fn, resume=again, quiet=o.quiet, **kw, lr=lr, seed=s, **common)
-        seed_report(seed_dir, ims, s, p, o.quiet, o.device)
+    groups = ([seeds[:tune_lr]] if tune_lr else []) + [[s] for s in seeds[tune_lr:]]   # the tuning seeds together, then one by one
+    for group in groups: _train_seeds(group, o, ims, out, label_frac, tune_lr, tuned)
     return report(out, o.quiet)
 
 # %% ../nbs/06_pipeline.ipynb #d4bcb317
@@ -203,7 +215,7 @@ def cost_of(folder:Path) -> dict:
     if cfg['stage'] == 'pretrain': return dict(images_seen=cfg['n_train'], labels_used=0)
     up = cfg.get('teacher') or cfg.get('mae')
     src = cost_of(Path(up)) if up else dict(images_seen=0, labels_used=0)
-    return dict(steps=cfg['steps'], bs=cfg['bs'], train_s=train_seconds(folder),
+    return dict(steps=cfg['steps'], bs=cfg['bs'], train_s=train_seconds(folder), valid=cfg.get('valid', 'heldout'),
                 images_seen=max(cfg['n_images'], src['images_seen']),
                 labels_used=max(cfg['n_labelled'], src['labels_used']))   # one seed draws the same labelled subset for each row
 
@@ -234,8 +246,9 @@ def paired_gain(a, b) -> dict:
     "Mean of the paired per-seed gains `a - b` and its 95% confidence interval (Student t over seeds, `scipy.stats.ttest_rel`)."
     a, b = np.asarray(a, float), np.asarray(b, float)
     d = a - b
-    if len(d) < 2: return dict(mean=d.mean(), lo=np.nan, hi=np.nan, n=len(d), gains=d)
-    lo, hi = (d.mean(), d.mean()) if d.std() == 0 else stats.ttest_rel(a, b).confidence_interval(0.95)
+    if len(d) < 2 or d.std() < 1e-3:          # no spread beyond float rounding (a held-out image is ~0.1-1 point): no interval
+        return dict(mean=d.mean(), lo=np.nan, hi=np.nan, n=len(d), gains=d)
+    lo, hi = stats.ttest_rel(a, b).confidence_interval(0.95)
     return dict(mean=d.mean(), lo=lo, hi=hi, n=len(d), gains=d)
 
 def verdict(per_seed:pd.DataFrame) -> list:
@@ -249,6 +262,9 @@ def verdict(per_seed:pd.DataFrame) -> list:
         ci = f"95% CI {g['lo']:+.1f} to {g['hi']:+.1f}"
         if g['n'] < 2:
             lines.append(f"verdict: {what}: one seed, no interval: {a} {g['mean']:+.1f} points against {b}; run with --seeds 3 or more")
+        elif np.isnan(g['lo']):          # every seed gave the same gain: a t interval needs a spread to measure
+            lines.append(f"verdict: {what}: not established with {g['n']} seeds: {a} {g['mean']:+.1f} points against {b} in every "
+                         f"seed, no spread to build an interval from ({seeds}); run more seeds")
         elif g['lo'] > 0: lines.append(f"verdict: {what} paid: {a} {g['mean']:+.1f} points over {b}, {ci} ({seeds})")
         elif g['hi'] < 0:
             lines.append(f"verdict: {what} did not pay: {b} is better than {a} by {-g['mean']:.1f} points, {ci} ({seeds})")
@@ -265,17 +281,19 @@ def _tuning_note(out:Path) -> str:
     "What the learning-rate sweep of this run tried and chose, and what it cost ('' without one)."
     if not (out/'tune.json').exists(): return ''
     tuned = json.loads((out/'tune.json').read_text())
-    secs = sum(train_seconds(f.parent) for f in out.glob('tune/*/*/timing.json'))
+    secs = sum(train_seconds(f.parent) for f in (out/'tune').rglob('timing.json'))
     rows_ = '\n'.join(f"- {n}: lr {t['lr']:g} of {', '.join(t['accuracy'])}" for n, t in tuned.items())
-    return f"\nLearning rates tuned on a split of the training images ({secs/60:.1f} min of training):\n{rows_}\n"
+    splits = ', '.join(next(iter(tuned.values())).get('splits', {}))
+    return (f"\nLearning rates tuned by the mean accuracy on the tuning splits of seeds {splits} ({secs/60:.1f} min of "
+            f"training):\n{rows_}\n")
 
 def tuning_table(tuned:dict) -> pd.DataFrame:
     "A `tune.json` as a table: tuning-split accuracy (%) of each row at each base rate tried, the rate chosen and the preset's."
     recs = [{'row': n, **{k: round(v * 100, 1) for k, v in t['accuracy'].items()}, 'chosen': f"{t['lr']:g}",
-             'preset': f'{ROWS[n].lr:g}' if n in ROWS else ''} for n, t in tuned.items()]
+             'preset': f'{ROWS[n].lr:g}' if n in ROWS else '', 'splits': len(t.get('splits', [0]))} for n, t in tuned.items()]
     df = pd.DataFrame(recs)
-    lrs = sorted((c for c in df if c not in ('row', 'chosen', 'preset')), key=float)
-    return df[['row', *lrs, 'chosen', 'preset']].fillna('')
+    lrs = sorted((c for c in df if c not in ('row', 'chosen', 'preset', 'splits')), key=float)
+    return df[['row', *lrs, 'chosen', 'preset', 'splits']].fillna('')
 
 def _mean_std(per_seed:pd.DataFrame) -> pd.DataFrame:
     "One row per model: the mean of every numeric column, `top1_std` and the number of seeds."
@@ -313,9 +331,9 @@ def _protocol(df:pd.DataFrame, run_cfg:dict) -> str:
     arch = df['model'].map(lambda m: 'ViT teachers' if m.startswith('teacher') else 'students')
     budgets = '; '.join(f"{a}: {', '.join(sorted({f'{int(s)} steps at batch {int(b)}' for s, b in zip(g.steps, g.bs)}))}"
                         for a, g in df.groupby(arch, sort=False))
-    tuned = run_cfg.get('tune_lr', run_cfg.get('tune'))          # 'tune': the key of runs before --tune-lr
-    rates = ('learning rates were tuned alike on a split of the training images (below)' if tuned else
-             "learning rates are the preset's (tuned on the digits, seed 42; `--tune-lr` tunes them on this data)")
+    tuned = int(run_cfg.get('tune_lr', run_cfg.get('tune')) or 0)   # 'tune': the key of runs before --tune-lr
+    rates = (f'learning rates were tuned alike on the tuning splits of {tuned} seed(s) (below)' if tuned else
+             "learning rates are the preset's (tuned on the digits; `--tune-lr 2` tunes them on this data)")
     return (f"Optimizer steps and batch sizes actually used ({budgets}); {rates}. Trained on {run_cfg.get('device', 'cpu')} in "
             f"{run_cfg.get('precision', 'fp32')}. FLOPs from torch.utils.flop_counter (a multiply-add = 2), latency p50 at batch 1 "
             f"with {int(df['threads'].iloc[0])} thread(s) on the CPU, throughput at batch {int(df['tput_bs'].iloc[0])}, int8 "
@@ -329,9 +347,10 @@ def _notes(df:pd.DataFrame, per_seed:pd.DataFrame, run_cfg:dict) -> str:
     cost = '\n'.join(f"- {n}: top-1 {x.top1*100:.1f} +- {x.top1_std*100:.1f}%, {int(x.steps)} steps, "
                      f"{int(x.images_seen)} images, "
                      f"{int(x.labels_used)} labels, {x.train_s:.0f} s of training" for n, x in r.iterrows())
+    once = 'valid' in per_seed and (per_seed['valid'] == 'none').all()        # no final stage validated on them
     return (f"\nMean over {len(seeds)} seed(s) ({', '.join(map(str, seeds))}), "
             f"{int(r['n_heldout'].iloc[0])} held-out images per seed, "
-            f"scored once. {_protocol(df, run_cfg)}\n\n{cost}\n\n"
+            f"{'scored once' if once else 'also validated on by the stages during training'}. {_protocol(df, run_cfg)}\n\n{cost}\n\n"
             f"student_kd has {t['params'] / kd['params']:.1f}x fewer parameters than teacher and is "
             f"{t['latency_ms'] / kd['latency_ms']:.1f}x faster at batch-1 CPU latency.\n\n"
             + '\n\n'.join(verdict(per_seed)) + '\n')

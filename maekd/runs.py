@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 import torch
 from fastcore.basics import store_attr, str_enum
-from fastai.callback.core import Callback, CancelTrainException
+from fastai.callback.core import Callback, CancelTrainException, CancelValidException
+from fastai.learner import Recorder
 from fastai.callback.progress import CSVLogger
 from fastai.callback.fp16 import MixedPrecision
 from fastai.torch_core import rank_distrib, default_device, num_distrib, distrib_barrier
@@ -23,7 +24,8 @@ from .core import atomic_write, check_choice, unwrap
 __all__ = ['Precision', 'DISTRIBUTED_HINT', 'prepare_out', 'get_rng_state', 'set_rng_state', 'load_run_state', 'RunCheckpoint',
            'plot_history', 'RunHistory', 'CPUMixedPrecision', 'cpu_bf16_native', 'resolve_device', 'resolve_precision',
            'learner_device', 'set_precision', 'CUDAReached', 'simulated_cuda', 'adamw', 'warmup_cosine',
-           'no_decay_params', 'NoDecayCallback', 'epochs_for', 'StepBudget', 'distrib_context', 'fit_run']
+           'no_decay_params', 'NoDecayCallback', 'epochs_for', 'StepBudget', 'NoValidation', 'distrib_context',
+           'fit_run']
 
 # %% ../nbs/01b_runs.ipynb #b1104947
 def prepare_out(out, # Output folder
@@ -119,7 +121,8 @@ def plot_history(csv, png=None):
     import matplotlib.pyplot as plt
     h = pd.read_csv(csv)
     fig, ax = plt.subplots(figsize=(5, 3.2))
-    for c in ('train_loss', 'valid_loss'): ax.plot(h['epoch'] + 1, h[c], marker='.', label=c)
+    for c in ('train_loss', 'valid_loss'):
+        if c in h: ax.plot(h['epoch'] + 1, h[c], marker='.', label=c)    # no valid_loss: trained with valid='none'
     ax.set_xlabel('epoch'); ax.set_ylabel('loss'); ax.legend(); ax.grid(alpha=.3)
     fig.tight_layout()
     if png: fig.savefig(png, dpi=110); plt.close(fig)
@@ -248,6 +251,18 @@ class StepBudget(Callback):
     def after_batch(self):
         if self.step() + 1 >= self.steps: raise CancelTrainException
     def after_cancel_train(self): self.learn.recorder.cancel_train = False   # keep the cut epoch's training loss
+
+# %% ../nbs/01b_runs.ipynb #d6939221
+class NoValidation(Callback):
+    "Skip validation: no held-out image is read; the history keeps the training loss alone."
+    order = Recorder.order - 1                     # before the Recorder names its columns
+    def before_fit(self):
+        self.kept, self.learn.metrics = self.learn.metrics, []
+        self.learn.recorder.valid_metrics = False
+    def before_validate(self):
+        torch.empty((), dtype=torch.int64).random_()   # the base seed the skipped pass over the loader would have drawn
+        raise CancelValidException
+    def after_fit(self): self.learn.metrics, self.learn.recorder.valid_metrics = self.kept, True
 
 # %% ../nbs/01b_runs.ipynb #5adc37aa
 DISTRIBUTED_HINT = 'several processes need the [distributed] extra (accelerate): pip install "maekd[distributed]"'

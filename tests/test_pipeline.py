@@ -69,7 +69,7 @@ def test_equal_budgets_and_tuning_off_the_heldout_images(tmp_path, capsys):
     real = evaluate.quantize_int8
     def spy(onnx_path, out_path, calib): seen.append(calib.clone()); return real(onnx_path, out_path, calib)
     evaluate.quantize_int8 = spy
-    try: code, out, err = run_main(['run', '--preset', 'quick', '--tune-lr', '--out', tmp_path / 't', '--quiet'], capsys)
+    try: code, out, err = run_main(['run', '--preset', 'quick', '--tune-lr', '1', '--out', tmp_path / 't', '--quiet'], capsys)
     finally: evaluate.quantize_int8 = real
     assert code == 0, err
     rows = pd.read_csv(tmp_path / 't' / 'seed42' / 'report.csv').set_index('model')
@@ -79,9 +79,15 @@ def test_equal_budgets_and_tuning_off_the_heldout_images(tmp_path, capsys):
     assert set(tuned) == set(STAGES[1:]) and all(3 <= len(t['accuracy']) <= 5 for t in tuned.values())
     ims = load_images('digits', 32)
     tr, va = split_idxs(ims, 0.2, 42)
-    for cfg in (tmp_path / 't' / 'tune').glob('*/*/config.json'):
+    tries = list((tmp_path / 't' / 'tune').glob('*/seed42/*/config.json'))
+    assert len(tries) >= 3 * len(tuned)
+    for cfg in tries:                                                # tuning: trained without its split, scored on it
         c = json.loads(cfg.read_text())
-        assert c['tune'] and c['n_valid'] == len(split_idxs(ims, 0.2, 42, tune=True)[1])
+        assert c['valid'] == 'tune' and c['n_valid'] == len(split_idxs(ims, 0.2, 42, tune=True)[1])
+    for cfg in (tmp_path / 't' / 'seed42').glob('*/config.json'):    # final models: no held-out image before the report
+        c = json.loads(cfg.read_text())
+        assert c['valid'] == 'none' and c['n_valid'] == 0, cfg
+        assert 'valid_loss' not in pd.read_csv(cfg.parent / 'history.csv')
     held = {bytes(x.numpy()) for x in ims.x[va]}
     train = {bytes(x.numpy()) for x in ims.x[tr]}
     assert seen, 'int8 was not calibrated'
