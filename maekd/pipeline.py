@@ -177,11 +177,12 @@ def start_pipeline(cmd:str, out, **kwargs) -> tuple:
     out.mkdir(parents=True, exist_ok=True)
     o.common = dict(data=o.data, img_size=o.img_size, precision=o.precision, device=o.device,   # what every stage takes
                     channels_last=o.channels_last, compile=o.compile)
+    o.final = dict(quiet=o.quiet, valid='none', **o.common)   # final models: no validation, held-out images read once, by the report
     return o, ims, out
 
 def _train_seeds(group:list, o, ims, out:Path, label_frac:float, tune_lr:int, tuned:dict):
     "Train the MAE and every row of `ROWS` for the seeds of `group`, row by row (tuning a row on them first), then report each seed."
-    final = dict(resume=o.resume or bool(tune_lr), quiet=o.quiet, valid='none', **o.common)   # held-out images: read by the report only
+    final = dict(resume=o.resume or bool(tune_lr), **o.final)
     for s in group: train_stage(out/f'seed{s}'/'mae', pretrain, **final, epochs=o.p['pretrain_epochs'], arch=o.arch, seed=s)
     for row in ROWS.values():        # in order: a row's teacher is trained (and tuned) before the row is tuned
         calls = {s: row_call(row, out/f'seed{s}', o.p, label_frac, o.student, o.arch) for s in group}

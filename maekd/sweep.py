@@ -74,18 +74,17 @@ def sweep(out:str='runs/sweep', # Output folder
     fracs = label_fracs_of(label_fracs)
     o, ims, out = start_pipeline('sweep', out, **kwargs)
     p, seed, recs = o.p, o.seed, []
-    final = dict(resume=o.resume, quiet=o.quiet, valid='none', **o.common)   # held-out images: read once, by heldout_top1
     write_json(dict(data=str(o.data), preset=o.preset, label_fracs=fracs, student=o.student, arch=o.arch,
                     seeds=[seed + i for i in range(o.seeds)]), out/'sweep.json')
     for s in range(seed, seed + o.seeds):
         seed_dir = out/f'seed{s}'
-        train_stage(seed_dir/'mae', pretrain, **final, epochs=p['pretrain_epochs'], arch=o.arch, seed=s)
+        train_stage(seed_dir/'mae', pretrain, resume=o.resume, **o.final, epochs=p['pretrain_epochs'], arch=o.arch, seed=s)
         va = seed_split(seed_dir, ims, s)[1]
         for f in fracs:
             fd = seed_dir/f'frac{f:g}'
             for n in sweep_rows:
                 fn, kw = row_call(ROWS[n], fd, p, f, o.student, o.arch, mae=seed_dir/'mae')
-                train_stage(fd/n, fn, **final, **kw, lr=ROWS[n].lr, seed=s)
+                train_stage(fd/n, fn, resume=o.resume, **o.final, **kw, lr=ROWS[n].lr, seed=s)
                 recs.append(dict(seed=s, label_frac=f, model=n, top1=heldout_top1(fd/n, ims, va, o.device), labels=cost_of(fd/n)['labels_used']))
     pd.DataFrame(recs).to_csv(out/'label_curve_seeds.csv', index=False)
     label_gains(pd.DataFrame(recs)).to_csv(out/'label_gains.csv', index=False)
