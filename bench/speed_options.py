@@ -7,9 +7,9 @@ Trains through maekd's own Learners on the digits (32 px; fp32 on a CPU, the res
 pretraining of `mae_vit_micro_patch4` (mae_learner, as `maekd pretrain`), each eager, in channels-last memory layout, and
 compiled in place (`model.compile()`, as the stages do). Per run: images per second as the median over timed batches after
 warm-up, then the median over `--rounds` fresh learners (the three options take turns in each round); its ratio to
-eager measured in the same round (median, and the lowest and highest of the rounds); the seconds of the first batch of the first round (where compiling happens:
-inductor's on-disk cache is a fresh folder, so this is the compile a user pays once per process and image size; later
-rounds reuse the in-process cache); and the largest difference of the per-step training loss from eager's, every run
+eager measured in the same round (median, and the lowest and highest of the rounds); the seconds of the first batch of
+the first round (where compiling happens: inductor's on-disk cache is a fresh folder, so this is the compile a user
+pays once per process and image size; later rounds reuse the in-process cache); and the largest difference of the per-step training loss from eager's, every run
 started from the same seed (a small number: the same training; but a compiled model draws its random numbers, such as
 the MAE's masks, from inductor's own generator, so there the curve differs by more than rounding). Prints the table and
 writes bench/results/speed_options.md (not with --smoke)."""
