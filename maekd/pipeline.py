@@ -115,9 +115,9 @@ def tune_lr(tries:dict, base_lr:float, folder:Path, quiet:bool=True, grid=lr_gri
     for m in grid: _try(base_lr * m)
     step = grid[-1] / grid[-2]
     for _ in range(extend):                     # the best rate at the edge of what was tried: look one step further
-        lrs = sorted(accs)
-        if best() not in (lrs[0], lrs[-1]) or mean(lrs[0]) == mean(lrs[-1]): break
-        _try(best() * step if best() == lrs[-1] else best() / step)
+        lrs, b = sorted(accs), best()
+        if b not in (lrs[0], lrs[-1]) or mean(lrs[0]) == mean(lrs[-1]): break
+        _try(b * step if b == lrs[-1] else b / step)
     return dict(accuracy={f'{k:g}': mean(k) for k in sorted(accs)}, lr=best(),
                 splits={str(s): {f'{k:g}': accs[k][s] for k in sorted(accs)} for s in tries})
 
