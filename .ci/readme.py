@@ -31,14 +31,25 @@ def render(nb):
     return '\n\n'.join(out) + '\n'
 
 
+def machine(run):
+    "The CPU a run recorded (`machine.json`), else this machine's (older runs and sweeps record none)."
+    if (run / 'machine.json').exists(): return json.loads((run / 'machine.json').read_text())['cpu']
+    return next((l.split(':', 1)[1].strip() for l in Path('/proc/cpuinfo').read_text().splitlines() if l.startswith('model name')), 'a CPU')
+
+
+def sweep_summary(sweep):
+    "One line on where a stored label curve came from: its command, seeds, machine and models, read from its files."
+    cfg = json.loads((sweep / 'sweep.json').read_text())
+    seeds, fracs = cfg['seeds'], ', '.join(f'{f:.0%}' for f in cfg['label_fracs'])
+    return (f"From `maekd sweep --seeds {len(seeds)}` ({cfg['preset']} preset, seeds {', '.join(map(str, seeds))}, labels {fracs}) "
+            f"on {machine(sweep)}: every row at its preset rate, `{cfg['student']}` students, `{cfg['arch']}` teachers.\n")
+
+
 def summary(run):
     "One line on where a stored run came from: its command, seeds, machine and training time, all read from its files."
     import pandas as pd
     cfg, per = json.loads((run / 'run.json').read_text()), pd.read_csv(run / 'report_seeds.csv')
-    if (run / 'machine.json').exists(): cpu = json.loads((run / 'machine.json').read_text())['cpu']     # recorded by the run
-    else: cpu = next((l.split(':', 1)[1].strip() for l in Path('/proc/cpuinfo').read_text().splitlines() if l.startswith('model name')),
-                     'a CPU')                                                                        # older runs: this machine
-    seeds = cfg['seeds']
+    cpu, seeds = machine(run), cfg['seeds']
     mae = sum(json.loads((run / f'seed{s}' / 'mae' / 'timing.json').read_text())['train_s'] for s in seeds)
     total = (per['train_s'].sum() + mae) / 60
     tuned = f" --tune-lr {cfg['tune_lr']}" if cfg.get('tune_lr') else ''
@@ -60,19 +71,16 @@ def store(run, sweep=None):
     shutil.copy(Path(run) / 'pareto.png', img / 'pareto.png')
     (res / 'run_summary.md').write_text(summary(Path(run)))
     if (Path(run) / 'tune.json').exists(): shutil.copy(Path(run) / 'tune.json', res / 'tune_default.json')   # where the rates came from
-    if sweep:
+    if sweep:      # the tables and plot drawn again from the per-seed rows, by the package's functions
         import pandas as pd
-        df = pd.read_csv(Path(sweep) / 'label_curve.csv')
-        df.to_csv(res / 'label_curve.csv', index=False)
-        for f in ('label_curve_seeds.csv', 'label_gains.csv'): shutil.copy(Path(sweep) / f, res / f)
-        t = df.pivot(index='label_frac', columns='model', values='top1').mul(100).round(1).astype(str)
-        t = t + ' +- ' + df.pivot(index='label_frac', columns='model', values='top1_std').mul(100).round(1).astype(str)
-        labels = df[df.model == 'teacher'].set_index('label_frac')['labels']
-        cols = [c for c in ('teacher', 'student_kd', 'student_scratch', 'student_self_kd') if c in t]
-        lines = ['| labels | ' + ' | '.join(cols) + ' |', '|---|' + '---|' * len(cols)]
-        lines += [f'| {f:.0%} ({labels[f]}) | ' + ' | '.join(t.loc[f, c] for c in cols) + ' |' for f in t.index]
-        (res / 'label_curve.md').write_text('\n'.join(lines) + '\n')
-        shutil.copy(Path(sweep) / 'label_curve.png', img / 'label_curve.png')
+        from maekd.sweep import label_curve, label_gains, curve_md, gains_md, plot_label_curve
+        per = pd.read_csv(Path(sweep) / 'label_curve_seeds.csv')
+        per.to_csv(res / 'label_curve_seeds.csv', index=False)
+        curve, gains = label_curve(per), label_gains(per)
+        curve.to_csv(res / 'label_curve.csv', index=False); (res / 'label_curve.md').write_text(curve_md(curve))
+        gains.to_csv(res / 'label_gains.csv', index=False); (res / 'label_gains.md').write_text(gains_md(gains))
+        plot_label_curve(curve, img / 'label_curve.png')
+        (res / 'label_curve_summary.md').write_text(sweep_summary(Path(sweep)))
 
 
 if __name__ == '__main__':

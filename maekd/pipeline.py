@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['ROWS', 'names', 'verdict_pairs', 'presets', 'Preset', 'lr_grid', 'Row', 'row_call', 'train_stage', 'train_seconds',
            'final_accuracy', 'tune_lr', 'tuned_lr', 'pipeline_options', 'start_pipeline', 'run', 'cost_of',
-           'seed_split', 'seed_report', 'seeds_needed', 'paired_gain', 'verdict', 'tuning_table', 'report']
+           'seed_split', 'seed_report', 'seeds_needed', 'paired_gain', 'says', 'verdict', 'tuning_table', 'report']
 
 # %% ../nbs/06_pipeline.ipynb #136f0688
 import json, time
@@ -252,6 +252,10 @@ def paired_gain(a, b) -> dict:
     lo, hi = stats.ttest_rel(a, b).confidence_interval(0.95)
     return dict(mean=d.mean(), lo=lo, hi=hi, n=len(d), gains=d)
 
+def says(lo:float, hi:float) -> str:
+    "What a 95% interval of a gain says: paid (above zero), did not pay (below zero), not established (holds zero or none)."
+    return 'paid' if lo > 0 else 'did not pay' if hi < 0 else 'not established'
+
 def verdict(per_seed:pd.DataFrame) -> list:
     "`verdict:` lines from per-seed top-1 (columns seed, model, top1): each method against its baseline, with a 95% interval."
     t = per_seed.pivot(index='seed', columns='model', values='top1') * 100
@@ -260,14 +264,14 @@ def verdict(per_seed:pd.DataFrame) -> list:
         if a not in t or b not in t: continue
         g = paired_gain(t[a], t[b])
         seeds = f"{g['n']} seeds: " + ', '.join(f'{v:+.1f}' for v in g['gains'])
-        ci = f"95% CI {g['lo']:+.1f} to {g['hi']:+.1f}"
+        ci, says_ = f"95% CI {g['lo']:+.1f} to {g['hi']:+.1f}", says(g['lo'], g['hi'])
         if g['n'] < 2:
             lines.append(f"verdict: {what}: one seed, no interval: {a} {g['mean']:+.1f} points against {b}; run with --seeds 3 or more")
         elif np.isnan(g['lo']):          # every seed gave the same gain: a t interval needs a spread to measure
             lines.append(f"verdict: {what}: not established with {g['n']} seeds: {a} {g['mean']:+.1f} points against {b} in every "
                          f"seed, no spread to build an interval from ({seeds}); run more seeds")
-        elif g['lo'] > 0: lines.append(f"verdict: {what} paid: {a} {g['mean']:+.1f} points over {b}, {ci} ({seeds})")
-        elif g['hi'] < 0:
+        elif says_ == 'paid': lines.append(f"verdict: {what} paid: {a} {g['mean']:+.1f} points over {b}, {ci} ({seeds})")
+        elif says_ == 'did not pay':
             lines.append(f"verdict: {what} did not pay: {b} is better than {a} by {-g['mean']:.1f} points, {ci} ({seeds})")
         else:
             need = seeds_needed(g['gains'])
