@@ -73,13 +73,8 @@ def store(run, sweep=None):
     if (Path(run) / 'tune.json').exists(): shutil.copy(Path(run) / 'tune.json', res / 'tune_default.json')   # where the rates came from
     if sweep:      # the tables and plot drawn again from the per-seed rows, by the package's functions
         import pandas as pd
-        from maekd.sweep import label_curve, label_gains, curve_md, gains_md, plot_label_curve
-        per = pd.read_csv(Path(sweep) / 'label_curve_seeds.csv')
-        per.to_csv(res / 'label_curve_seeds.csv', index=False)
-        curve, gains = label_curve(per), label_gains(per)
-        curve.to_csv(res / 'label_curve.csv', index=False); (res / 'label_curve.md').write_text(curve_md(curve))
-        gains.to_csv(res / 'label_gains.csv', index=False); (res / 'label_gains.md').write_text(gains_md(gains))
-        plot_label_curve(curve, img / 'label_curve.png')
+        from maekd.sweep import save_label_curve
+        save_label_curve(pd.read_csv(Path(sweep) / 'label_curve_seeds.csv'), res, img / 'label_curve.png')
         (res / 'label_curve_summary.md').write_text(sweep_summary(Path(sweep)))
 
 

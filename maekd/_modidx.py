@@ -255,6 +255,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 'maekd.pipeline._tuning_note': ('pipeline.html#_tuning_note', 'maekd/pipeline.py'),
                                 'maekd.pipeline.cost_of': ('pipeline.html#cost_of', 'maekd/pipeline.py'),
                                 'maekd.pipeline.final_accuracy': ('pipeline.html#final_accuracy', 'maekd/pipeline.py'),
+                                'maekd.pipeline.gain_row': ('pipeline.html#gain_row', 'maekd/pipeline.py'),
                                 'maekd.pipeline.paired_gain': ('pipeline.html#paired_gain', 'maekd/pipeline.py'),
                                 'maekd.pipeline.pipeline_options': ('pipeline.html#pipeline_options', 'maekd/pipeline.py'),
                                 'maekd.pipeline.report': ('pipeline.html#report', 'maekd/pipeline.py'),
@@ -344,4 +345,5 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                              'maekd.sweep.label_fracs_of': ('sweep.html#label_fracs_of', 'maekd/sweep.py'),
                              'maekd.sweep.label_gains': ('sweep.html#label_gains', 'maekd/sweep.py'),
                              'maekd.sweep.plot_label_curve': ('sweep.html#plot_label_curve', 'maekd/sweep.py'),
+                             'maekd.sweep.save_label_curve': ('sweep.html#save_label_curve', 'maekd/sweep.py'),
                              'maekd.sweep.sweep': ('sweep.html#sweep', 'maekd/sweep.py')}}}

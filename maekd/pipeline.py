@@ -5,7 +5,8 @@
 # %% auto #0
 __all__ = ['ROWS', 'names', 'verdict_pairs', 'presets', 'Preset', 'lr_grid', 'Row', 'row_call', 'train_stage', 'train_seconds',
            'final_accuracy', 'tune_lr', 'tuned_lr', 'pipeline_options', 'start_pipeline', 'run', 'cost_of',
-           'seed_split', 'seed_report', 'seeds_needed', 'paired_gain', 'says', 'verdict', 'tuning_table', 'report']
+           'seed_split', 'seed_report', 'seeds_needed', 'paired_gain', 'gain_row', 'says', 'verdict', 'tuning_table',
+           'report']
 
 # %% ../nbs/06_pipeline.ipynb #136f0688
 import json, time
@@ -251,6 +252,11 @@ def paired_gain(a, b) -> dict:
         return dict(mean=d.mean(), lo=np.nan, hi=np.nan, n=len(d), gains=d)
     lo, hi = stats.ttest_rel(a, b).confidence_interval(0.95)
     return dict(mean=d.mean(), lo=lo, hi=hi, n=len(d), gains=d)
+
+def gain_row(a, b) -> dict:
+    "The paired gain `a - b` as a table row: mean, 95% interval, number of seeds and the per-seed gains as text."
+    g = paired_gain(a, b)
+    return dict(gain=g['mean'], lo=g['lo'], hi=g['hi'], seeds=g['n'], per_seed=' '.join(f'{v:+.1f}' for v in g['gains']))
 
 def says(lo:float, hi:float) -> str:
     "What a 95% interval of a gain says: paid (above zero), did not pay (below zero), not established (holds zero or none)."

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['sweep_rows', 'label_fracs_of', 'heldout_top1', 'label_gains', 'label_curve', 'curve_md', 'gains_md',
-           'plot_label_curve', 'sweep']
+           'plot_label_curve', 'save_label_curve', 'sweep']
 
 # %% ../nbs/06a_sweep.ipynb #733a7a83
 from functools import partial
@@ -15,7 +15,7 @@ from .core import write_json
 from .pretrain import pretrain
 from .classifiers import load_classifier
 from .evaluate import predict, accuracy_stats, own_inputs
-from .pipeline import ROWS, row_call, train_stage, cost_of, pipeline_options, start_pipeline, seed_split, paired_gain, says
+from .pipeline import ROWS, row_call, train_stage, cost_of, pipeline_options, start_pipeline, seed_split, gain_row, says
 
 # %% ../nbs/06a_sweep.ipynb #25818c11
 sweep_rows = ('teacher', 'student_kd', 'student_scratch', 'student_self_kd')    # the rows of `ROWS` that the label curve trains
@@ -39,9 +39,7 @@ def label_gains(per_seed:pd.DataFrame) -> pd.DataFrame:
         t = g.pivot(index='seed', columns='model', values='top1') * 100
         for b in ('student_scratch', 'student_self_kd'):
             if b not in t or 'student_kd' not in t: continue
-            pg = paired_gain(t['student_kd'], t[b])
-            recs.append(dict(label_frac=f, baseline=b, gain=pg['mean'], lo=pg['lo'], hi=pg['hi'], seeds=pg['n'],
-                             per_seed=' '.join(f'{v:+.1f}' for v in pg['gains'])))
+            recs.append(dict(label_frac=f, baseline=b, **gain_row(t['student_kd'], t[b])))
     return pd.DataFrame(recs)
 
 def label_curve(per_seed:pd.DataFrame) -> pd.DataFrame:
@@ -83,6 +81,16 @@ def plot_label_curve(df:pd.DataFrame, path=None):
     if path: fig.savefig(path, dpi=120); plt.close(fig)
     return fig
 
+def save_label_curve(per_seed:pd.DataFrame, folder:Path, png:Path|None=None) -> pd.DataFrame:
+    "Write the per-seed rows, the curve and the gains (csv and markdown) to `folder`, the plot to `png`; return the curve."
+    folder = Path(folder)
+    curve, gains = label_curve(per_seed), label_gains(per_seed)
+    per_seed.to_csv(folder/'label_curve_seeds.csv', index=False)
+    curve.to_csv(folder/'label_curve.csv', index=False); (folder/'label_curve.md').write_text(curve_md(curve))
+    gains.to_csv(folder/'label_gains.csv', index=False); (folder/'label_gains.md').write_text(gains_md(gains))
+    plot_label_curve(curve, png or folder/'label_curve.png')
+    return curve
+
 # %% ../nbs/06a_sweep.ipynb #6cf28035
 @delegates(pipeline_options)
 def sweep(out:str='runs/sweep', # Output folder
@@ -104,10 +112,6 @@ def sweep(out:str='runs/sweep', # Output folder
                 fn, kw = row_call(ROWS[n], fd, p, f, o.student, o.arch, mae=seed_dir/'mae')
                 train_stage(fd/n, fn, resume=o.resume, **o.final, **kw, lr=ROWS[n].lr, seed=s)
                 recs.append(dict(seed=s, label_frac=f, model=n, top1=heldout_top1(fd/n, ims, va, o.device), labels=cost_of(fd/n)['labels_used']))
-    pd.DataFrame(recs).to_csv(out/'label_curve_seeds.csv', index=False)
-    gains, df = label_gains(pd.DataFrame(recs)), label_curve(pd.DataFrame(recs))
-    gains.to_csv(out/'label_gains.csv', index=False); (out/'label_gains.md').write_text(gains_md(gains))
-    df.to_csv(out/'label_curve.csv', index=False); (out/'label_curve.md').write_text(curve_md(df))
-    plot_label_curve(df, out/'label_curve.png')
+    df = save_label_curve(pd.DataFrame(recs), out)
     if not o.quiet: print(df.to_string(index=False))
     return df
