@@ -67,9 +67,9 @@ def test_student_from_local_weights(tmp_path, capsys):
     assert_one_line_error(code, err, '--student-weights needs --student')
 
 
-def test_report_reproduces_a_run(tmp_path, capsys):
+def test_report_reproduces_a_run(tmp_path, capsys, quick_run):
     "`maekd report` on a run's seed folder gives the run's top-1, parameters and FLOPs for every model."
-    code, _, err = run_main(['run', '--preset', 'quick', '--out', tmp_path / 'demo', '--quiet'], capsys)
+    code, err, _ = quick_run                                  # `maekd run --preset quick --out demo --quiet`, this test's copy
     assert code == 0, err
     code, out, err = run_main(['report', tmp_path / 'demo' / 'seed42', '--out', tmp_path / 'rep', '--runs', '5', '--no-onnx'], capsys)
     assert code == 0, err

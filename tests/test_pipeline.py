@@ -26,8 +26,8 @@ def check_report(out, n_valid, seed=42):
     return rows
 
 
-def test_quick_run_on_digits(tmp_path, capsys):
-    code, out, err = run_main(['run', '--preset', 'quick', '--out', tmp_path / 'demo', '--quiet'], capsys)
+def test_quick_run_on_digits(tmp_path, capsys, quick_run):
+    code, err, _ = quick_run                                  # `maekd run --preset quick --out demo --quiet`, trained once a session
     assert code == 0, err
     rows = check_report(tmp_path / 'demo', 359)
     t, s = rows[0], next(r for r in rows if r['model'] == 'student_kd')
@@ -121,10 +121,9 @@ def test_verdict_follows_report_json(tmp_path, capsys):
     assert abs(rows['student_kd']['top1'] - per[per.model == 'student_kd'].top1.mean()) < 1e-9
 
 
-def test_resume_after_a_kill_before_the_first_checkpoint(tmp_path, capsys):
+def test_resume_after_a_kill_before_the_first_checkpoint(tmp_path, capsys, quick_run):
     "A stage killed before it wrote last.pth (config.json and history.csv only) starts again under --resume, with the same result."
-    out = tmp_path / 'k'
-    code, _, err = run_main(['run', '--preset', 'quick', '--out', out, '--quiet'], capsys)
+    code, err, out = quick_run                                # `maekd run --preset quick --quiet`, this test's copy
     assert code == 0, err
     before = json.loads((out / 'report.json').read_text())
     kd = out / 'seed42' / 'student_kd'
