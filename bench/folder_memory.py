@@ -6,11 +6,17 @@ Writes N JPEGs (128 px, 10 class folders; kept in --dir for later runs), then ru
 1. `maekd pretrain --img-size 96 --arch mae_vit_tiny_patch16 --epochs 1 --bs 128` on a cold cache (decodes the folder);
 2. the same command again (the folder is read from the cache: no decoding);
 3. the same again with glibc's `MALLOC_MMAP_THRESHOLD_=131072`, which returns every freed block over 128 KiB to the
-   system at once: less resident memory held between training steps, paid for in page faults (slower);
-and, for scale, a process that only imports maekd, with its resident pages by kind of mapping (/proc/self/smaps): the CUDA
-libraries a CUDA build of torch maps even without a GPU, triton (which torchvision loads through torch._dynamo), other
-files, anonymous memory. It prints each run's wall time and peak resident memory (ru_maxrss of the child: anonymous and file-backed pages),
-the decoded uint8 size N x 3 x 96 x 96, and the margin over it."""
+   system at once: less resident memory held between training steps, paid for in page faults (slower); and with blocks
+   over 4 MiB returned at once and the heap trimmed when 64 MiB are free at its top, a milder setting;
+4. the same command on a folder of SMALL = 2,000 of those JPEGs (warm cache): what the libraries and the model's training
+   need beside next to no images, so that the difference between the two peaks is what the images themselves add;
+and, for scale, a process that only imports maekd: its peak once imported (its exit briefly needs more) and its resident
+pages by kind of mapping (/proc/self/smaps): the CUDA libraries a CUDA build of torch maps even without a GPU, triton
+(which torchvision loads through torch._dynamo), other files, anonymous memory; and the bytes the model keeps for its
+backward pass in one training step at that batch size (torch.autograd.graph.saved_tensors_hooks, each storage once).
+It prints each run's wall time and peak resident memory (ru_maxrss of the child: anonymous and file-backed pages), the
+decoded uint8 size N x 3 x 96 x 96 and the margin over it, and writes results/folder_memory.json and .md
+(`--table` writes the .md again from the stored .json)."""
 import argparse, json, os, re, shutil, subprocess, sys, tempfile, time
 from pathlib import Path
 import numpy as np
@@ -39,15 +45,29 @@ def kind(path:str) -> str:
 
 
 def import_breakdown() -> dict:
-    "GiB resident in this process after importing maekd (what `maekd pretrain` imports), by kind of mapping."
+    "Seconds and peak GiB resident once maekd is imported (what `maekd pretrain` imports), and where it resides by kind of mapping."
+    t = time.time()
     import importlib, torch
     for m in ('maekd.pretrain', 'maekd.cli'): importlib.import_module(m)
+    secs, hwm = time.time() - t, int(re.search(r'VmHWM:\s+(\d+)', Path('/proc/self/status').read_text()).group(1)) / 2**20
     rss, cur = {}, 'anonymous'
     for l in Path('/proc/self/smaps').read_text().splitlines():
         if re.match(r'[0-9a-f]+-[0-9a-f]+ ', l): cur = kind(l.split()[5] if len(l.split()) > 5 else '')
         elif l.startswith('Rss:'): rss[cur] = rss.get(cur, 0) + int(l.split()[1]) / 2**20
-    return dict(torch=torch.__version__, gib={k: round(v, 3) for k, v in sorted(rss.items())})
+    return dict(torch=torch.__version__, seconds=round(secs, 1), peak_gib=round(hwm, 3), gib={k: round(v, 3) for k, v in sorted(rss.items())})
 
+
+def saved_activations(bs:int=128, img_size:int=96) -> float:
+    "GiB the MAE keeps for backward in one fp32 training step of `bs` RGB images (each storage counted once)."
+    import torch
+    from maekd.mae_model import create_mae
+    model, seen = create_mae('mae_vit_tiny_patch16', img_size=img_size, in_chans=3), {}
+    def pack(t): seen[t.untyped_storage().data_ptr()] = t.untyped_storage().nbytes(); return t
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t): model(torch.randn(bs, 3, img_size, img_size), 0.75)
+    return round(sum(seen.values()) / 2**30, 3)
+
+
+SMALL = 2000     # JPEGs in the folder that shows what training needs beside the images
 
 WRAP = ('import resource, subprocess, sys; p = subprocess.run(sys.argv[1:], capture_output=True, text=True); '
         'sys.stderr.write(p.stderr); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(p.returncode)')
@@ -58,6 +78,21 @@ def run(args:list, env:dict) -> tuple:
     p = subprocess.run([sys.executable, '-c', WRAP, sys.executable, '-m', 'maekd.cli', *args], env=env, capture_output=True, text=True)
     if p.returncode: sys.exit(f'maekd failed:\n{p.stderr[-2000:]}')
     return time.time() - t, int(p.stdout.split()[-1]) * 1024, p.stderr
+
+
+def write_table(rec:dict, res_dir:Path):
+    "Write `folder_memory.md` from a record of `main` (also `--table`: again from the stored `folder_memory.json`)."
+    res = rec['runs']
+    rows = '\n'.join(f"| {k} | {v['seconds']:.0f} | {v['decoded_gib']:.2f} | {v['peak_gib']:.2f} | {v['peak_gib'] - v['decoded_gib']:+.2f} |"
+                     for k, v in res.items())
+    (res_dir/'folder_memory.md').write_text(
+        f"{rec['n']} JPEGs (128 px, 10 classes), `maekd pretrain --img-size 96 --arch mae_vit_tiny_patch16 --epochs 1 --bs 128 --device cpu`, "
+        f"each run a fresh process; decoded uint8 images {rec['decoded_gib']:.3f} GiB, target peak <= {rec['budget_gib']:.3f} GiB "
+        f"(decoded + 1.5 GiB). Written by `python bench/folder_memory.py`.\n\n"
+        f"| run | wall s | decoded images GiB | peak resident GiB | over the decoded images GiB |\n|---|---|---|---|---|\n{rows}\n\n"
+        f"Cache folders of the {rec['n']:,} JPEGs after their four runs: {rec['cache_folders']}. The model keeps {rec['saved_activations_gib']:.2f} GiB for backward in one training "
+        f"step (batch 128, fp32). Importing maekd, resident GiB by mapping: "
+        + ', '.join(f'{k} {v:.2f}' for k, v in rec['import_gib'].items()) + f" (torch {rec['torch']}).\n")
 
 
 def main():
@@ -72,39 +107,40 @@ def main():
     cmd = ['pretrain', '--data', str(root), '--img-size', '96', '--arch', 'mae_vit_tiny_patch16', '--epochs', '1', '--bs', '128',
            '--quiet', '--device', 'cpu']
     out = Path(tempfile.mkdtemp(prefix='maekd-out-'))
-    decoded = a.n * 3 * 96 * 96
-    res = {}
+    gib = lambda n: n * 3 * 96 * 96 / 2**30                         # decoded uint8 images of n JPEGs at 96 px
+    decoded, res = a.n * 3 * 96 * 96, {}
     trade = {'MALLOC_MMAP_THRESHOLD_': '131072'}      # glibc: blocks over 128 KiB mapped and unmapped each time, none kept
-    for i, (name, extra) in enumerate((('cold cache (decodes)', {}), ('warm cache (no decoding)', {}),
-                                       ('warm cache, MALLOC_MMAP_THRESHOLD_=131072', trade))):
-        secs, peak, _ = run([*cmd, '--out', str(out/f'run{i}')], {**env, **extra})
-        res[name] = dict(seconds=round(secs, 1), peak_gib=round(peak / 2**30, 3))
-        print(f'{name}: {secs:.0f} s, peak resident {peak / 2**30:.2f} GiB = decoded images {decoded / 2**30:.2f} GiB '
-              f'+ {(peak - decoded) / 2**30:.2f} GiB', flush=True)
-    t = time.time()
-    r = subprocess.run([sys.executable, '-c', WRAP, sys.executable, '-c', 'import maekd.pretrain, maekd.cli'], capture_output=True, text=True)
-    imp = int(r.stdout.split()[-1]) * 1024
-    res['import maekd only (torch, fastai, timm; no data)'] = dict(seconds=round(time.time() - t, 1), peak_gib=round(imp / 2**30, 3))
+    mid = {'MALLOC_MMAP_THRESHOLD_': '4194304', 'MALLOC_TRIM_THRESHOLD_': '67108864'}   # only blocks over 4 MiB; trim the heap over 64 MiB
+    small = Path(a.dir)/f'n{SMALL}'; make_jpegs(small, SMALL)
+    few = [*cmd[:2], str(small), *cmd[3:]]
+    runs = (('cold cache (decodes)', a.n, cmd, {}), ('warm cache (no decoding)', a.n, cmd, {}),
+            ('warm cache, MALLOC_MMAP_THRESHOLD_=131072', a.n, cmd, trade),
+            ('warm cache, MALLOC_MMAP_THRESHOLD_=4194304 MALLOC_TRIM_THRESHOLD_=67108864', a.n, cmd, mid), (None, SMALL, few, {}),
+            (f'{SMALL:,} of these JPEGs, warm cache', SMALL, few, {}))
+    for i, (name, n, args, extra) in enumerate(runs):
+        secs, peak, _ = run([*args, '--out', str(out/f'run{i}')], {**env, **extra})
+        if name is None: continue                                  # only decodes the small folder for the next row
+        res[name] = dict(seconds=round(secs, 1), peak_gib=round(peak / 2**30, 3), decoded_gib=round(gib(n), 3))
+        print(f'{name}: {secs:.0f} s, peak resident {peak / 2**30:.2f} GiB = decoded images {gib(n):.2f} GiB '
+              f'+ {peak / 2**30 - gib(n):.2f} GiB', flush=True)
     br = json.loads(subprocess.run([sys.executable, __file__, '--import-breakdown'], capture_output=True, text=True, check=True).stdout)
-    print(f'importing maekd alone: peak resident {imp / 2**30:.2f} GiB; by mapping: {br}')
-    n_caches = len([p for p in cache.iterdir() if p.is_dir()])
-    print(f'cache folders after both runs: {n_caches} (one decode); cache size {sum(f.stat().st_size for f in cache.rglob("*")) / 2**30:.2f} GiB')
-    rec = dict(n=a.n, decoded_gib=round(decoded / 2**30, 3), runs=res, import_gib=br['gib'], cache_folders=n_caches, budget_gib=round(decoded / 2**30 + 1.5, 3))
+    res['import maekd only (torch, fastai, timm; no data)'] = dict(seconds=br['seconds'], peak_gib=br['peak_gib'], decoded_gib=0)
+    print(f"importing maekd alone: {br['seconds']:.0f} s, peak resident {br['peak_gib']:.2f} GiB; by mapping: {br['gib']}")
+    act = float(subprocess.run([sys.executable, __file__, '--saved-activations'], capture_output=True, text=True, check=True).stdout)
+    print(f'saved for backward in one training step at bs 128: {act:.2f} GiB')
+    n_caches = len([p for p in cache.iterdir() if p.is_dir() and p.name.startswith(f'n{a.n}-')])
+    print(f'cache folders of the {a.n} JPEGs after their four runs: {n_caches} (one decode); cache size {sum(f.stat().st_size for f in cache.rglob("*")) / 2**30:.2f} GiB')
+    rec = dict(n=a.n, torch=br['torch'], decoded_gib=round(decoded / 2**30, 3), runs=res, import_gib=br['gib'], saved_activations_gib=act, cache_folders=n_caches, budget_gib=round(decoded / 2**30 + 1.5, 3))
     print(json.dumps(rec))
     res_dir = Path(__file__).parent/'results'; res_dir.mkdir(exist_ok=True)
     (res_dir/'folder_memory.json').write_text(json.dumps(rec, indent=2) + '\n')
-    over = lambda k, v: '' if k.startswith('import') else f"{v['peak_gib'] - rec['decoded_gib']:+.2f}"    # no images in that process
-    rows = '\n'.join(f"| {k} | {v['seconds']:.0f} | {v['peak_gib']:.2f} | {over(k, v)} |" for k, v in res.items())
-    (res_dir/'folder_memory.md').write_text(
-        f"{a.n} JPEGs (128 px, 10 classes), `maekd pretrain --img-size 96 --arch mae_vit_tiny_patch16 --epochs 1 --bs 128 --device cpu`, "
-        f"each run a fresh process; decoded uint8 images {rec['decoded_gib']:.2f} GiB, target peak <= {rec['budget_gib']:.2f} GiB "
-        f"(decoded + 1.5 GiB). Written by `python bench/folder_memory.py`.\n\n"
-        f"| run | wall s | peak resident GiB | over the decoded images GiB |\n|---|---|---|---|\n{rows}\n\n"
-        f"Cache folders after both runs: {n_caches}. Importing maekd, resident GiB by mapping: "
-        + ', '.join(f'{k} {v:.2f}' for k, v in br['gib'].items()) + f" (torch {br['torch']}).\n")
+    write_table(rec, res_dir)
     shutil.rmtree(cache); shutil.rmtree(out)
 
 
 if __name__ == '__main__':
     if '--import-breakdown' in sys.argv: print(json.dumps(import_breakdown()))
+    elif '--saved-activations' in sys.argv: print(saved_activations())
+    elif '--table' in sys.argv:
+        res_dir = Path(__file__).parent/'results'; write_table(json.loads((res_dir/'folder_memory.json').read_text()), res_dir)
     else: main()
