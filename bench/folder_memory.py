@@ -108,7 +108,7 @@ def main():
            '--quiet', '--device', 'cpu']
     out = Path(tempfile.mkdtemp(prefix='maekd-out-'))
     gib = lambda n: n * 3 * 96 * 96 / 2**30                         # decoded uint8 images of n JPEGs at 96 px
-    decoded, res = a.n * 3 * 96 * 96, {}
+    res = {}
     trade = {'MALLOC_MMAP_THRESHOLD_': '131072'}      # glibc: blocks over 128 KiB mapped and unmapped each time, none kept
     mid = {'MALLOC_MMAP_THRESHOLD_': '4194304', 'MALLOC_TRIM_THRESHOLD_': '67108864'}   # only blocks over 4 MiB; trim the heap over 64 MiB
     small = Path(a.dir)/f'n{SMALL}'; make_jpegs(small, SMALL)
@@ -130,7 +130,7 @@ def main():
     print(f'saved for backward in one training step at bs 128: {act:.2f} GiB')
     n_caches = len([p for p in cache.iterdir() if p.is_dir() and p.name.startswith(f'n{a.n}-')])
     print(f'cache folders of the {a.n} JPEGs after their four runs: {n_caches} (one decode); cache size {sum(f.stat().st_size for f in cache.rglob("*")) / 2**30:.2f} GiB')
-    rec = dict(n=a.n, torch=br['torch'], decoded_gib=round(decoded / 2**30, 3), runs=res, import_gib=br['gib'], saved_activations_gib=act, cache_folders=n_caches, budget_gib=round(decoded / 2**30 + 1.5, 3))
+    rec = dict(n=a.n, torch=br['torch'], decoded_gib=round(gib(a.n), 3), runs=res, import_gib=br['gib'], saved_activations_gib=act, cache_folders=n_caches, budget_gib=round(gib(a.n) + 1.5, 3))
     print(json.dumps(rec))
     res_dir = Path(__file__).parent/'results'; res_dir.mkdir(exist_ok=True)
     (res_dir/'folder_memory.json').write_text(json.dumps(rec, indent=2) + '\n')
