@@ -23,6 +23,10 @@ import numpy as np
 from PIL import Image
 
 
+ARCH, IMG, BS = 'mae_vit_tiny_patch16', 96, 128     # the pretraining every run measures
+ARGS = ['--img-size', str(IMG), '--arch', ARCH, '--epochs', '1', '--bs', str(BS)]
+
+
 def make_jpegs(root:Path, n:int, size:int=128):
     "N smooth synthetic JPEGs (gradients and a disc whose place depends on the class) in 10 class folders."
     if root.exists() and sum(1 for _ in root.rglob('*.jpg')) == n: return
@@ -57,11 +61,11 @@ def import_breakdown() -> dict:
     return dict(torch=torch.__version__, seconds=round(secs, 1), peak_gib=round(hwm, 3), gib={k: round(v, 3) for k, v in sorted(rss.items())})
 
 
-def saved_activations(bs:int=128, img_size:int=96) -> float:
+def saved_activations(bs:int=BS, img_size:int=IMG) -> float:
     "GiB the MAE keeps for backward in one fp32 training step of `bs` RGB images (each storage counted once)."
     import torch
     from maekd.mae_model import create_mae
-    model, seen = create_mae('mae_vit_tiny_patch16', img_size=img_size, in_chans=3), {}
+    model, seen = create_mae(ARCH, img_size=img_size, in_chans=3), {}
     def pack(t): seen[t.untyped_storage().data_ptr()] = t.untyped_storage().nbytes(); return t
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t): model(torch.randn(bs, 3, img_size, img_size), 0.75)
     return round(sum(seen.values()) / 2**30, 3)
@@ -77,7 +81,7 @@ def run(args:list, env:dict) -> tuple:
     t = time.time()
     p = subprocess.run([sys.executable, '-c', WRAP, sys.executable, '-m', 'maekd.cli', *args], env=env, capture_output=True, text=True)
     if p.returncode: sys.exit(f'maekd failed:\n{p.stderr[-2000:]}')
-    return time.time() - t, int(p.stdout.split()[-1]) * 1024, p.stderr
+    return time.time() - t, int(p.stdout.split()[-1]) * 1024
 
 
 def write_table(rec:dict, res_dir:Path):
@@ -86,12 +90,12 @@ def write_table(rec:dict, res_dir:Path):
     rows = '\n'.join(f"| {k} | {v['seconds']:.0f} | {v['decoded_gib']:.2f} | {v['peak_gib']:.2f} | {v['peak_gib'] - v['decoded_gib']:+.2f} |"
                      for k, v in res.items())
     (res_dir/'folder_memory.md').write_text(
-        f"{rec['n']} JPEGs (128 px, 10 classes), `maekd pretrain --img-size 96 --arch mae_vit_tiny_patch16 --epochs 1 --bs 128 --device cpu`, "
+        f"{rec['n']} JPEGs (128 px, 10 classes), `maekd pretrain {' '.join(ARGS)} --device cpu`, "
         f"each run a fresh process; decoded uint8 images {rec['decoded_gib']:.3f} GiB, target peak <= {rec['budget_gib']:.3f} GiB "
         f"(decoded + 1.5 GiB). Written by `python bench/folder_memory.py`.\n\n"
         f"| run | wall s | decoded images GiB | peak resident GiB | over the decoded images GiB |\n|---|---|---|---|---|\n{rows}\n\n"
         f"Cache folders of the {rec['n']:,} JPEGs after their four runs: {rec['cache_folders']}. The model keeps {rec['saved_activations_gib']:.2f} GiB for backward in one training "
-        f"step (batch 128, fp32). Importing maekd, resident GiB by mapping: "
+        f"step (batch {BS}, fp32). Importing maekd, resident GiB by mapping: "
         + ', '.join(f'{k} {v:.2f}' for k, v in rec['import_gib'].items()) + f" (torch {rec['torch']}).\n")
 
 
@@ -104,10 +108,9 @@ def main():
     t = time.time(); make_jpegs(root, a.n); print(f'{a.n} JPEGs in {root} ({time.time() - t:.0f} s to make or find)')
     cache = Path(tempfile.mkdtemp(prefix='maekd-cache-'))
     env = {**os.environ, 'MAEKD_CACHE': str(cache)}
-    cmd = ['pretrain', '--data', str(root), '--img-size', '96', '--arch', 'mae_vit_tiny_patch16', '--epochs', '1', '--bs', '128',
-           '--quiet', '--device', 'cpu']
+    cmd = ['pretrain', '--data', str(root), *ARGS, '--quiet', '--device', 'cpu']
     out = Path(tempfile.mkdtemp(prefix='maekd-out-'))
-    gib = lambda n: n * 3 * 96 * 96 / 2**30                         # decoded uint8 images of n JPEGs at 96 px
+    gib = lambda n: n * 3 * IMG * IMG / 2**30                       # decoded uint8 images of n JPEGs
     res = {}
     trade = {'MALLOC_MMAP_THRESHOLD_': '131072'}      # glibc: blocks over 128 KiB mapped and unmapped each time, none kept
     mid = {'MALLOC_MMAP_THRESHOLD_': '4194304', 'MALLOC_TRIM_THRESHOLD_': '67108864'}   # only blocks over 4 MiB; trim the heap over 64 MiB
@@ -118,7 +121,7 @@ def main():
             ('warm cache, MALLOC_MMAP_THRESHOLD_=4194304 MALLOC_TRIM_THRESHOLD_=67108864', a.n, cmd, mid), (None, SMALL, few, {}),
             (f'{SMALL:,} of these JPEGs, warm cache', SMALL, few, {}))
     for i, (name, n, args, extra) in enumerate(runs):
-        secs, peak, _ = run([*args, '--out', str(out/f'run{i}')], {**env, **extra})
+        secs, peak = run([*args, '--out', str(out/f'run{i}')], {**env, **extra})
         if name is None: continue                                  # only decodes the small folder for the next row
         res[name] = dict(seconds=round(secs, 1), peak_gib=round(peak / 2**30, 3), decoded_gib=round(gib(n), 3))
         print(f'{name}: {secs:.0f} s, peak resident {peak / 2**30:.2f} GiB = decoded images {gib(n):.2f} GiB '
@@ -127,7 +130,7 @@ def main():
     res['import maekd only (torch, fastai, timm; no data)'] = dict(seconds=br['seconds'], peak_gib=br['peak_gib'], decoded_gib=0)
     print(f"importing maekd alone: {br['seconds']:.0f} s, peak resident {br['peak_gib']:.2f} GiB; by mapping: {br['gib']}")
     act = float(subprocess.run([sys.executable, __file__, '--saved-activations'], capture_output=True, text=True, check=True).stdout)
-    print(f'saved for backward in one training step at bs 128: {act:.2f} GiB')
+    print(f'saved for backward in one training step at bs {BS}: {act:.2f} GiB')
     n_caches = len([p for p in cache.iterdir() if p.is_dir() and p.name.startswith(f'n{a.n}-')])
     print(f'cache folders of the {a.n} JPEGs after their four runs: {n_caches} (one decode); cache size {sum(f.stat().st_size for f in cache.rglob("*")) / 2**30:.2f} GiB')
     rec = dict(n=a.n, torch=br['torch'], decoded_gib=round(gib(a.n), 3), runs=res, import_gib=br['gib'], saved_activations_gib=act, cache_folders=n_caches, budget_gib=round(gib(a.n) + 1.5, 3))
