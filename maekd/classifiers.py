@@ -17,9 +17,9 @@ from .mae_model import resize_pos_embed, read_state_dict
 
 # %% auto #0
 __all__ = ['student_presets', 'classifier_files', 'vit_classifier', 'vit_spec', 'load_mae_encoder', 'cnn_tiny', 'vit_nano',
-           'create_student', 'linear_probe_', 'build_classifier', 'save_classifier', 'classifier_export',
-           'load_classifier', 'head_name', 'load_weights', 'model_from_weights', 'KDStudent', 'student_of',
-           'count_flops']
+           'BasicBlock', 'resnet20', 'create_student', 'linear_probe_', 'build_classifier', 'save_classifier',
+           'classifier_export', 'load_classifier', 'head_name', 'load_weights', 'model_from_weights', 'KDStudent',
+           'student_of', 'count_flops']
 
 # %% ../nbs/02a_classifiers.ipynb #0f4398b6
 def vit_classifier(num_classes:int, img_size=32, patch_size=4, in_chans=3, embed_dim=128, depth=6, num_heads=4,
@@ -63,7 +63,21 @@ def vit_nano(num_classes:int, in_chans:int=3, img_size:int=32, patch_size:int=4,
     "A 4-block, 64-wide ViT student for small images."
     return vit_classifier(num_classes, img_size, patch_size, in_chans, embed_dim=64, depth=4, num_heads=2, drop_path=0.)
 
-student_presets = {'cnn_tiny': cnn_tiny, 'vit_nano': vit_nano}
+class BasicBlock(nn.Module):
+    "A residual block: two 3x3 conv-BN layers plus the input (through a strided 1x1 conv-BN when the shape changes), then ReLU."
+    def __init__(self, ci:int, co:int, stride:int=1):
+        super().__init__()
+        self.body = nn.Sequential(_conv_bn(ci, co, stride), nn.Conv2d(co, co, 3, 1, 1, bias=False), nn.BatchNorm2d(co))
+        self.skip = nn.Identity() if stride == 1 and ci == co else nn.Sequential(nn.Conv2d(ci, co, 1, stride, bias=False), nn.BatchNorm2d(co))
+    def forward(self, x): return torch.relu(self.body(x) + self.skip(x))
+
+def resnet20(num_classes:int, in_chans:int=3, width:int=16, depth:int=3, **kwargs) -> nn.Sequential:
+    "CIFAR's ResNet-20 (He et al. 2016): a 3x3 stem, three stages of `depth` residual blocks `width`, 2x and 4x wide, pooling, a head."
+    ws = [width] * depth + [2 * width] * depth + [4 * width] * depth
+    blocks = [BasicBlock(ci, co, 2 if co != ci else 1) for ci, co in zip([width] + ws[:-1], ws)]
+    return nn.Sequential(_conv_bn(in_chans, width, 1), *blocks, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(ws[-1], num_classes))
+
+student_presets = {'cnn_tiny': cnn_tiny, 'resnet20': resnet20, 'vit_nano': vit_nano}
 
 # %% ../nbs/02a_classifiers.ipynb #9364433a
 def create_student(name:str, num_classes:int, in_chans:int=3, img_size:int=32) -> nn.Module:

@@ -14,12 +14,13 @@ from fastcore.parallel import parallel
 from fastai.data.load import DataLoader
 from fastai.data.core import DataLoaders
 from .masking import check_patchable
-from .core import atomic_write
+from fastcore.basics import str_enum
+from .core import atomic_write, check_choice
 
 # %% auto #0
-__all__ = ['IMG_EXTS', 'ImageSet', 'load_digits_images', 'image_cache_dir', 'folder_key', 'check_disk', 'decode_folder',
-           'load_folder_images', 'load_images', 'split_idxs', 'label_subset', 'need_labels', 'channel_stats',
-           'BatchAug', 'TensorItems', 'on_device', 'image_dls']
+__all__ = ['IMG_EXTS', 'Augment', 'ImageSet', 'load_digits_images', 'image_cache_dir', 'folder_key', 'check_disk',
+           'decode_folder', 'load_folder_images', 'load_images', 'split_idxs', 'label_subset', 'need_labels',
+           'channel_stats', 'aug_policy', 'BatchAug', 'TensorItems', 'on_device', 'image_dls']
 
 # %% ../nbs/01a_data.ipynb #cd94c1a5
 IMG_EXTS = {'.png', '.jpg', '.jpeg', '.bmp', '.gif', '.tif', '.tiff', '.webp'}
@@ -192,11 +193,19 @@ def channel_stats(x:torch.Tensor, # uint8 images `(N, C, H, W)`, in memory or me
     return torch.as_tensor(mean).float().tolist(), std.float().clamp_min(1e-3).tolist()
 
 # %% ../nbs/01a_data.ipynb #fee22da2
+Augment = str_enum('Augment', 'none', 'trivial', 'rand')   # the choices of `--augment`
+
+def aug_policy(augment:str='none'):
+    "torchvision's per-image uint8 policy by name: 'trivial' (TrivialAugmentWide), 'rand' (RandAugment, 2 ops, magnitude 9), 'none' (None)."
+    check_choice('augment', augment, Augment)
+    from torchvision.transforms import v2
+    return {'none': None, 'trivial': v2.TrivialAugmentWide(), 'rand': v2.RandAugment(num_ops=2, magnitude=9)}[augment]
+
 class BatchAug:
-    "Per-image random resized crop + flip on a uint8 batch, then normalisation."
-    def __init__(self, mean, std, scale=(0.2, 1.), ratio=(3/4, 4/3), flip=True):
+    "Per-image random resized crop + flip on a uint8 batch (after a per-image `policy`, if any), then normalisation."
+    def __init__(self, mean, std, scale=(0.2, 1.), ratio=(3/4, 4/3), flip=True, policy=None):
         self.mean, self.std = torch.tensor(mean)[:, None, None], torch.tensor(std)[:, None, None]
-        self.scale, self.ratio, self.flip = scale, ratio, flip
+        self.scale, self.ratio, self.flip, self.policy = scale, ratio, flip, policy
 
     def crop_theta(self, bs, device):
         "Affine matrices `(bs, 2, 3)` for random crops (in [-1, 1] coordinates)."
@@ -219,6 +228,7 @@ class BatchAug:
     def __call__(self, b):
         x, *rest = b
         if self.scale is None: return (self.normalize(x), *rest)
+        if self.policy is not None: x = torch.stack([self.policy(xi) for xi in x])     # one draw of the policy per image
         return (self.warp(x, self.crop_theta(len(x), x.device)), *rest)
 
 # %% ../nbs/01a_data.ipynb #71b3684e
@@ -249,6 +259,7 @@ def image_dls(ims:ImageSet, # Images to load
               flip:bool|None=None, # Horizontal flip (default: on except for digits)
               stats:tuple|None=None, # (mean, std); computed on the training images if None
               device=None, # Device of the batches (None: where the images are)
+              augment:Augment='none', # Per-image policy before the crop of training batches: none, trivial (TrivialAugment) or rand (RandAugment)
              ) -> DataLoaders:
     "fastai `DataLoaders` with batch augmentation from an `ImageSet`."
     if bs <= 0: raise ValueError(f'batch size must be positive, got {bs}')
@@ -260,7 +271,7 @@ def image_dls(ims:ImageSet, # Images to load
     kw = dict(num_workers=0, device=device, pin_memory=pin)
     train_idx = train_idx.repeat(math.ceil(bs / len(train_idx)))     # fewer images than a batch: repeated, so batches hold `bs`
     train = DataLoader(ds(train_idx, labels), bs=bs, shuffle=True, drop_last=True,
-                       after_batch=BatchAug(*stats, scale=scale, flip=flip), **kw)
+                       after_batch=BatchAug(*stats, scale=scale, flip=flip, policy=aug_policy(augment)), **kw)
     valid_lab = len(ims.classes) > 0 and bool((ims.y[valid_idx] >= 0).all())
     valid = DataLoader(ds(valid_idx, valid_lab), bs=bs, shuffle=False, after_batch=BatchAug(*stats, scale=None), **kw)
     dls = DataLoaders(train, valid, device=device)

@@ -12,7 +12,7 @@ from fastcore.basics import str_enum
 from fastcore.meta import delegates
 from fastai.learner import Learner
 from .core import check_choice, check_positive, scaled_lr
-from .data import label_subset, image_dls, need_labels
+from .data import Augment, label_subset, image_dls, need_labels
 from .stage import Stage, run_options
 from .classifiers import create_student, load_classifier, classifier_export, model_from_weights
 from .cache import cached_dls
@@ -22,9 +22,18 @@ from .kd import distill_learner, teacher_flops_saved, OnlineTeacher, MaskedTeach
 KDMethod = str_enum('KDMethod', 'soft', 'hard', 'feature')   # the choices of `--method`
 KeepBy = str_enum('KeepBy', 'random', 'attention')           # and of `--keep-by`
 
-def _check_options(method:str, temperature:float, teacher_mask:float, keep_by:str, cache_views:int, cache_topk:int|None, label_frac:float):
+def _check_options(method:str, temperature:float, teacher_mask:float, keep_by:str, cache_views:int, cache_topk:int|None, label_frac:float,
+                   augment:str='none', mixup:float=0.):
     "Refuse options that are out of range, that do not compose, or that mean nothing without another."
     check_choice('method', method, KDMethod); check_choice('keep_by', keep_by, KeepBy); check_positive(temperature=temperature)
+    check_choice('augment', augment, Augment)
+    if mixup < 0: raise ValueError(f'mixup alpha must be 0 (off) or more, got {mixup}')
+    if mixup and label_frac:
+        raise ValueError('--mixup blends unlabelled images for the KD loss alone; with --label-frac the labels would need blending '
+                         'too: use one of them')
+    if cache_views and (mixup or augment != 'none'):
+        raise ValueError('--cache-views stores the teacher on fixed crops; --mixup and --augment make new views on every batch: '
+                         'use the online teacher with them, or drop them')
     if not 0 <= teacher_mask < 1: raise ValueError(f'teacher mask must be in [0, 1), got {teacher_mask}')
     if not 0 <= label_frac <= 1: raise ValueError(f'label fraction must be in [0, 1], got {label_frac} (0: no labels)')
     if cache_views < 0: raise ValueError(f'cache views must be 0 (no cache) or more, got {cache_views}')
@@ -75,11 +84,12 @@ def _keep_labels(ims, idxs):
     y = torch.full_like(ims.y, -1); y[idxs] = ims.y[idxs]
     return dataclasses.replace(ims, y=y)
 
-def _distill_dls(st, *, teacher, stats, tr, va, label_frac:float, bs:int, crop_scale:float, cache_views:int, cache_topk) -> tuple:
+def _distill_dls(st, *, teacher, stats, tr, va, label_frac:float, bs:int, crop_scale:float, cache_views:int, cache_topk,
+                 augment:str='none') -> tuple:
     "(labelled indices, loaders): every training image, the labels of `label_frac` of them (the others -1), a cache if asked."
     lab = label_subset(st.ims, tr, label_frac, st.seed) if label_frac else tr[:0]
     kept = _keep_labels(st.ims, torch.cat([lab, va]))
-    dls = image_dls(kept, tr, va, bs=bs, labels=label_frac > 0, scale=(crop_scale, 1.), stats=stats, device=st.device)
+    dls = image_dls(kept, tr, va, bs=bs, labels=label_frac > 0, scale=(crop_scale, 1.), stats=stats, device=st.device, augment=augment)
     if not cache_views: return lab, dls
     y = kept.y if label_frac else None
     return lab, cached_dls(dls, st.ims, tr, teacher, out=st.out, views=cache_views, topk=cache_topk, y=y, device=st.device,
@@ -105,9 +115,11 @@ def distill(teacher:str='runs/teacher', # A finetune output folder or .safetenso
             bs:int=64, # Batch size
             lr:float=8e-3, # Base learning rate (the run uses lr x bs / 256)
             crop_scale:float=0.35, # Smallest random-resized-crop scale
+            augment:Augment='none', # Per-image policy before the crop: none, trivial (TrivialAugment) or rand (RandAugment)
+            mixup:float=0., # Blend image pairs, lambda ~ Beta(mixup, mixup) (0: off): finetune blends their labels too (MAE recipe: 0.8), distill matches the teacher on the blend
             **kwargs) -> Learner:
     "Distill `teacher` into `student` on `data` and write the student, history and plots to `out`."
-    _check_options(method, temperature, teacher_mask, keep_by, cache_views, cache_topk, label_frac)
+    _check_options(method, temperature, teacher_mask, keep_by, cache_views, cache_topk, label_frac, augment, mixup)
     t = None if teacher_weights else load_classifier(teacher, made_by='maekd finetune')
     st = Stage('distill', out, own_size=t[1]['kwargs'].get('img_size', 32) if t else 32, budget=dict(epochs=epochs, bs=bs, lr=lr),
                **kwargs)
@@ -115,14 +127,15 @@ def distill(teacher:str='runs/teacher', # A finetune output folder or .safetenso
     s_model = _student(student, student_weights, st, len(t_spec['classes']), label_frac)
     tr, va = st.open().split()
     lab, dls = _distill_dls(st, teacher=t_model, stats=t_spec.get('stats'), tr=tr, va=va, label_frac=label_frac, bs=bs,
-                            crop_scale=crop_scale, cache_views=cache_views, cache_topk=cache_topk)
+                            crop_scale=crop_scale, cache_views=cache_views, cache_topk=cache_topk, augment=augment)
     source = teacher_source(teacher_mask, keep_by, cache_views)
-    learn = distill_learner(dls, s_model, t_model, method, alpha, temperature, source=source, lr=scaled_lr(lr, dls.train.bs))
+    learn = distill_learner(dls, s_model, t_model, method, alpha, temperature, source=source, mixup=mixup, lr=scaled_lr(lr, dls.train.bs))
     spec = _student_spec(student, student_weights, st, t_spec['classes'], dls.stats)
     saved = _flops_saved(t_model, dls, teacher_mask, st.quiet)
     cfg = dict(teacher=str(teacher), teacher_weights=teacher_weights, student=student, student_weights=student_weights,
                method=method, alpha=alpha, temperature=temperature, use_labels=label_frac > 0, label_frac=label_frac,
-               teacher_mask=teacher_mask, keep_by=keep_by, teacher_flops_saved=saved, cache_views=cache_views, epochs=epochs,
+               teacher_mask=teacher_mask, keep_by=keep_by, teacher_flops_saved=saved, cache_views=cache_views, augment=augment, mixup=mixup,
+               epochs=epochs,
                n_images=len(tr), n_labelled=len(lab), n_valid=len(va), steps=steps or epochs * len(dls.train),
                bs=dls.train.bs, lr=lr, lr_used=scaled_lr(lr, dls.train.bs), spec=spec)
     return st.fit(learn, epochs, classifier_export(spec, 'student.safetensors'), cfg, steps)

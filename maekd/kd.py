@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['student_accuracy', 'teacher_agreement', 'pool_features', 'OnlineTeacher', 'CachedTeacher', 'KDCallback',
-           'distill_learner', 'masked_vit_logits', 'patch_attention', 'MaskedTeacher', 'teacher_flops_saved',
-           'add_kd_projection', 'default_feat_layers', 'FeatureKDCallback']
+           'distill_learner', 'MixInputs', 'masked_vit_logits', 'patch_attention', 'MaskedTeacher',
+           'teacher_flops_saved', 'add_kd_projection', 'default_feat_layers', 'FeatureKDCallback']
 
 # %% ../nbs/03c_kd.ipynb #4a6b792f
 import torch, torch.nn as nn
@@ -85,12 +85,14 @@ def distill_learner(dls, student:nn.Module, teacher:nn.Module,
                     source:OnlineTeacher|None=None, # Where training batches get the teacher's logits (default: online)
                     feat_layers:tuple|None=None, # (student layer, teacher layer) for feature KD (default: `default_feat_layers`)
                     feature_weight:float=1., # Weight of the feature term
+                    mixup:float=0., # Blend each training batch with its mirror, lambda ~ Beta(mixup, mixup) (function matching; 0: off)
                     lr:float=1e-3, wd:float=0.05) -> Learner:
     "A `Learner` that distills `teacher` into `student` with `method`, the teacher's logits taken from `source`."
     check_choice('method', method, ('soft', 'hard', 'feature'))
     source = source or OnlineTeacher()
     source.check(student, teacher)
     cbs = [KDCallback(teacher, kd_loss('soft' if method == 'feature' else method, temperature), alpha, source), NoDecayCallback()]
+    if mixup: cbs.append(MixInputs(mixup))
     if method == 'feature':
         feat = feat_layers or default_feat_layers(student, teacher)
         student = add_kd_projection(student, teacher, feat, dls.valid.one_batch()[0][:2].cpu())
@@ -99,6 +101,15 @@ def distill_learner(dls, student:nn.Module, teacher:nn.Module,
     learn = Learner(dls, student, loss_func=kd_blend, opt_func=adamw(), wd=wd, metrics=metrics, cbs=cbs)
     learn.lr = lr
     return learn
+
+# %% ../nbs/03c_kd.ipynb #f1a2b3c5
+class MixInputs(Callback):
+    "Function matching's inputs: each training batch blended with its mirror, lambda ~ Beta(alpha, alpha) once per batch."
+    run_valid = False
+    def __init__(self, alpha:float=1.): self.beta = torch.distributions.Beta(float(alpha), float(alpha))
+    def before_batch(self):
+        lam = self.beta.sample()                             # on the CPU, from torch's generator: seeded, no device sync
+        self.learn.xb = (lam * self.x + (1 - lam) * self.x.flip(0),)
 
 # %% ../nbs/03c_kd.ipynb #1094639f
 def masked_vit_logits(vit:VisionTransformer, x, keep:float, scores=None):
