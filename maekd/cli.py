@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_cli.ipynb #d60095cc
 from __future__ import annotations
-import argparse, errno, functools, re, shlex, sys, time
+import argparse, enum, errno, functools, inspect, re, shlex, sys, time, typing
 from pathlib import Path
 from fastcore.script import anno_parser
 from . import __version__
@@ -84,10 +84,18 @@ def _readable(p:argparse.ArgumentParser) -> argparse.ArgumentParser:
         if isinstance(a, argparse._StoreFalseAction): a.help = f"Turn off: {a.help[:1].lower()}{a.help[1:]}".replace(' (default: True)', '')
     return p
 
+def _optional_choices(p:argparse.ArgumentParser, f) -> argparse.ArgumentParser:
+    "An option typed `Enum | None` (None: the preset's) lists and checks its choices as a plain `Enum` option does."
+    for name, prm in inspect.signature(f).parameters.items():
+        e = next((t for t in typing.get_args(prm.annotation) if isinstance(t, type) and issubclass(t, enum.Enum)), None)
+        act = p._option_string_actions.get('--' + name.replace('_', '-'))
+        if e and act: act.type, act.choices, act.metavar = e, list(e), None
+    return p
+
 def _parse(f, argv:list) -> tuple:
     "(positional, keyword) arguments of `f` from `argv`, argparse's errors as one line."
     error, argparse.ArgumentParser.error = argparse.ArgumentParser.error, _arg_error
-    try: args = vars(_readable(anno_parser(f, prog=sys.argv[0])).parse_args(argv))
+    try: args = vars(_readable(_optional_choices(anno_parser(f, prog=sys.argv[0]), f)).parse_args(argv))
     finally: argparse.ArgumentParser.error = error
     args.pop('xtra', None); args.pop('pdb', None)
     return tuple(args.pop('models', ())), args
