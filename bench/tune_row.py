@@ -7,14 +7,15 @@ presets were tuned.
 Prints the accuracy at each rate and writes RUN/tune_ROW.json."""
 import json, sys
 from pathlib import Path
-from maekd.pipeline import ROWS, row_call, presets, tune_lr
+from maekd.pipeline import ROWS, row_call, presets, tune_lr, recipe_keys
 
 
 def main(run, row):
     run = Path(run)
     cfg = json.loads((run/'run.json').read_text())
     seeds = cfg['seeds'][:2]
-    p = {**presets[cfg['preset']], **{k: cfg[k] for k in presets[cfg['preset']] if k in cfg}}      # the budgets the run used
+    p = {**presets[cfg['preset']], **{k: cfg[k] for k in cfg if k.endswith(('_steps', '_bs', '_epochs', '_passes'))},  # the budgets the run used
+         **{k: cfg[k] for k in recipe_keys if k in cfg}}                                                               # and its recipe
     common = dict(data=cfg['data'], img_size=cfg['img_size'], precision=cfg.get('precision', 'fp32'), device=cfg.get('device'))
     calls = {s: row_call(ROWS[row], run/f'seed{s}', p, cfg['label_frac'], cfg['student'], cfg['arch']) for s in seeds}
     base = ROWS[row].lr
