@@ -51,6 +51,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                            'maekd.cli._report': ('cli.html#_report', 'maekd/cli.py'),
                            'maekd.cli._usage': ('cli.html#_usage', 'maekd/cli.py'),
                            'maekd.cli.cli_errors': ('cli.html#cli_errors', 'maekd/cli.py'),
+                           'maekd.cli.command_parser': ('cli.html#command_parser', 'maekd/cli.py'),
                            'maekd.cli.main': ('cli.html#main', 'maekd/cli.py'),
                            'maekd.cli.resume_command': ('cli.html#resume_command', 'maekd/cli.py')},
             'maekd.core': { 'maekd.core.atomic_write': ('core.html#atomic_write', 'maekd/core.py'),

@@ -17,7 +17,7 @@ from .sweep import sweep
 from .report import report_models
 
 # %% auto #0
-__all__ = ['commands', 'resume_command', 'cli_errors', 'main']
+__all__ = ['commands', 'resume_command', 'cli_errors', 'command_parser', 'main']
 
 # %% ../nbs/07_cli.ipynb #1b5b50bd
 commands = {'run': run, 'sweep': sweep, 'report': report_models, 'pretrain': pretrain, 'finetune': finetune, 'distill': distill, 'dmae': dmae}
@@ -92,10 +92,14 @@ def _optional_choices(p:argparse.ArgumentParser, f) -> argparse.ArgumentParser:
         if e and act: act.type, act.choices, act.metavar = e, list(e), None
     return p
 
+def command_parser(f, prog:str) -> argparse.ArgumentParser:
+    "The argparse parser of the command `f`, as `maekd COMMAND -h` shows it."
+    return _readable(_optional_choices(anno_parser(f, prog=prog), f))
+
 def _parse(f, argv:list) -> tuple:
     "(positional, keyword) arguments of `f` from `argv`, argparse's errors as one line."
     error, argparse.ArgumentParser.error = argparse.ArgumentParser.error, _arg_error
-    try: args = vars(_readable(_optional_choices(anno_parser(f, prog=sys.argv[0]), f)).parse_args(argv))
+    try: args = vars(command_parser(f, sys.argv[0]).parse_args(argv))
     finally: argparse.ArgumentParser.error = error
     args.pop('xtra', None); args.pop('pdb', None)
     return tuple(args.pop('models', ())), args

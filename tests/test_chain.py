@@ -3,15 +3,14 @@ import argparse, json, re
 from collections import defaultdict
 import pandas as pd
 import pytest, torch
-from fastcore.script import anno_parser
-from maekd.cli import commands, _readable
+from maekd.cli import commands, command_parser
 from maekd.classifiers import create_student
 from helpers import run_main, assert_one_line_error
 
 
 def parsers():
     "command -> its argparse parser, as `maekd COMMAND -h` shows it."
-    return {c: _readable(anno_parser(f, prog=f'maekd {c}')) for c, f in commands.items()}
+    return {c: command_parser(f, f'maekd {c}') for c, f in commands.items()}
 
 
 def options(p):
