@@ -2,7 +2,8 @@
 
 Markdown cells are copied, code cells become python blocks followed by their text output; cells marked
 `#| hide` are left out. A line `<!-- include results/FILE.md -->` in a markdown cell is replaced by that
-file of `nbs/`: the results tables are stored reports of real runs, never pasted by hand.
+file of `nbs/`, and a line `<!-- table FUNCTION results/FILE.csv -->` by `maekd.core.md_table` of `maekd.pipeline.FUNCTION` applied to
+that stored file: the results tables are stored reports of real runs, never pasted by hand.
 `python .ci/readme.py --check` exits 1 when README.md is out of date (or a stored report changed);
 `python .ci/readme.py --store RUN_DIR [SWEEP_DIR]` stores the report (and label curve) of a finished run.
 """
@@ -11,10 +12,20 @@ from pathlib import Path
 
 root = Path(__file__).resolve().parents[1]
 INCLUDE = re.compile(r'<!-- include (\S+) -->')
+TABLE = re.compile(r'<!-- table (\w+) (\S+) -->')
+
+
+def table(fn, csv):
+    "The markdown of `maekd.pipeline.fn` on the stored per-seed rows `csv` (relative to nbs/)."
+    import pandas as pd
+    from maekd import pipeline
+    from maekd.core import md_table
+    return md_table(getattr(pipeline, fn)(pd.read_csv(root / 'nbs' / csv))).strip()
 
 
 def include(md):
-    "Markdown with every include line replaced by the file it names (relative to nbs/)."
+    "Markdown with every include line replaced by the file it names (relative to nbs/), every table line by its table."
+    md = TABLE.sub(lambda m: table(m.group(1), m.group(2)), md)
     return INCLUDE.sub(lambda m: (root / 'nbs' / m.group(1)).read_text().strip(), md)
 
 

@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_cli.ipynb #d60095cc
 from __future__ import annotations
-import argparse, enum, errno, functools, inspect, re, shlex, sys, time, typing
+import argparse, enum, errno, functools, inspect, re, shlex, signal, sys, time, typing
 from pathlib import Path
 from fastcore.script import anno_parser
 from . import __version__
@@ -104,6 +104,10 @@ def _parse(f, argv:list) -> tuple:
     args.pop('xtra', None); args.pop('pdb', None)
     return tuple(args.pop('models', ())), args
 
+def _terminated(signum, frame):
+    "SIGTERM as Ctrl-C: `KeyboardInterrupt`, so `finally` blocks run and the resume command is printed."
+    raise KeyboardInterrupt
+
 def main(argv:list|None=None):
     "Entry point of the `maekd` console script."
     argv = sys.argv[1:] if argv is None else argv
@@ -116,6 +120,7 @@ def main(argv:list|None=None):
     f = commands[cmd]
     args, kwargs = _parse(f, argv[1:])
     t0 = time.time()
+    signal.signal(signal.SIGTERM, _terminated)     # `kill` stops a command as Ctrl-C does
     cli_errors(f)(*args, **kwargs)
     _report(kwargs.get('out', 'runs'), t0)
     return 0

@@ -4,10 +4,10 @@
 
 # %% auto #0
 __all__ = ['ROWS', 'names', 'verdict_pairs', 'presets', 'Preset', 'lr_grid', 'recipe_keys', 'plateau_rule', 'Row', 'budget_steps',
-           'row_recipe', 'row_call', 'train_stage', 'train_seconds', 'final_accuracy', 'tune_lr', 'tuned_lr',
-           'pipeline_options', 'start_pipeline', 'run', 'cost_of', 'seed_split', 'seed_report', 'seeds_needed',
-           'paired_gain', 'gain_row', 'says', 'verdict', 'last_quarter', 'plateaus', 'plateau_note', 'tuning_table',
-           'report']
+           'tuning_table', 'row_recipe', 'row_call', 'train_stage', 'train_seconds', 'final_accuracy', 'tune_lr',
+           'tuned_lr', 'pipeline_options', 'start_pipeline', 'run', 'cost_of', 'seed_split', 'seed_report',
+           'seeds_needed', 'paired_gain', 'gain_row', 'says', 'verdict', 'mean_ci', 'headline', 'verdict_table',
+           'last_quarter', 'plateaus', 'plateau_note', 'report']
 
 # %% ../nbs/06_pipeline.ipynb #136f0688
 import json, time
@@ -69,6 +69,15 @@ def budget_steps(p:dict, n_train:int) -> dict:
     return {**p, 'teacher_steps': steps('teacher'), 'student_steps': steps('student'), 'n_train': n_train}
 lr_grid = (0.5, 1., 2.)    # multipliers of a row's base learning rate that tuning tries (then further out from a winning edge)
 
+# %% ../nbs/06_pipeline.ipynb #7a1c0b3e
+def tuning_table(tuned:dict) -> pd.DataFrame:
+    "A `tune.json` as a table: tuning-split accuracy (%) of each row at each base rate tried, the rate chosen and the preset's."
+    recs = [{'row': n, **{k: round(v * 100, 1) for k, v in t['accuracy'].items()}, 'chosen': f"{t['lr']:g}",
+             'preset': f'{ROWS[n].lr:g}' if n in ROWS else '', 'splits': len(t.get('splits', [0]))} for n, t in tuned.items()]
+    df = pd.DataFrame(recs)
+    lrs = sorted((c for c in df if c not in ('row', 'chosen', 'preset', 'splits')), key=float)
+    return df[['row', *lrs, 'chosen', 'preset', 'splits']].astype(object).fillna('')
+
 # %% ../nbs/06_pipeline.ipynb #003f870c
 recipe_keys = ('augment', 'mixup', 'cutmix')   # the training recipe a preset sets (off when it does not) and options override
 
@@ -103,9 +112,9 @@ def train_stage(folder:Path, fn, *, resume:bool=False, quiet:bool=False, **kwarg
         return
     if not quiet: print(f'== {folder.name}')
     t0, cont = time.time(), resume and (folder/'last.pth').exists()
-    fn(out=folder, resume=cont, force=not cont, quiet=quiet, **kwargs)    # killed before its first checkpoint: start it again
-    before = train_seconds(folder) if cont else 0.
-    write_json(dict(train_s=(before or 0.) + time.time() - t0), folder/'timing.json')
+    before = (train_seconds(folder) or 0.) if cont else 0.
+    try: fn(out=folder, resume=cont, force=not cont, quiet=quiet, **kwargs)    # killed before its first checkpoint: start it again
+    finally: write_json(dict(train_s=before + time.time() - t0), folder/'timing.json')   # interrupted (Ctrl-C) too: resumptions add up
 
 def train_seconds(folder:Path) -> float|None:
     "Seconds the stage in `folder` trained (over all its resumptions), None if unknown."
@@ -310,6 +319,31 @@ def verdict(per_seed:pd.DataFrame) -> list:
                          f"({seeds}); {more}")
     return lines
 
+# %% ../nbs/06_pipeline.ipynb #90adb5f8
+def mean_ci(v) -> tuple:
+    "(mean, low, high): the mean of per-seed values `v` and its 95% Student t interval (nan bounds without a spread)."
+    v = np.asarray(v, float)
+    if len(v) < 2 or v.std() == 0: return v.mean(), np.nan, np.nan
+    lo, hi = stats.t.interval(0.95, len(v) - 1, loc=v.mean(), scale=stats.sem(v))
+    return v.mean(), lo, hi
+
+def headline(per_seed:pd.DataFrame) -> pd.DataFrame:
+    "Per row of a run (its per-seed rows): top-1 % with its 95% interval, parameters, batch-1 latency (median ms), int8 top-1 %."
+    def rec(m, g):
+        top1, lo, hi = mean_ci(g.top1 * 100)
+        return {'model': m, 'top-1 %': f'{top1:.1f}', '95% CI': 'none' if np.isnan(lo) else f'{lo:.1f} to {hi:.1f}',
+                'params': f'{int(g.params.iloc[0]):,}', 'ms (batch 1)': f'{g.latency_ms.median():.2f}',
+                'int8 top-1 %': f'{g.int8_top1.mean() * 100:.1f}' if 'int8_top1' in g else 'n/a'}
+    return pd.DataFrame([rec(m, g) for m, g in per_seed.groupby('model', sort=False)])
+
+def verdict_table(per_seed:pd.DataFrame) -> pd.DataFrame:
+    "The verdicts of a run as a table: each question, its rows, the mean paired gain, its 95% interval, what it says, every seed's gain."
+    t = per_seed.pivot(index='seed', columns='model', values='top1') * 100
+    recs = [dict(what=what, rows=f'{a} - {b}', **gain_row(t[a], t[b])) for a, b, what in verdict_pairs if a in t and b in t]
+    return pd.DataFrame([{'gain of': r['what'], 'rows': r['rows'], 'points': f"{r['gain']:+.1f}",
+                          '95% CI': 'none' if np.isnan(r['lo']) else f"{r['lo']:+.1f} to {r['hi']:+.1f}",
+                          'verdict': says(r['lo'], r['hi']), 'per seed': r['per_seed']} for r in recs])
+
 # %% ../nbs/06_pipeline.ipynb #c4a1f2ea
 plateau_rule = dict(accuracy=1., loss=.03)   # the most the last quarter of a row's steps may gain: points on the tuning split, or a fraction of the loss
 
@@ -355,14 +389,6 @@ def _tuning_note(out:Path, tuned:dict) -> str:
     splits = ', '.join(next(iter(tuned.values())).get('splits', {}))
     return (f"\nLearning rates tuned by the mean accuracy on the tuning splits of seeds {splits} ({secs/60:.1f} min of "
             f"training):\n{rows_}\n")
-
-def tuning_table(tuned:dict) -> pd.DataFrame:
-    "A `tune.json` as a table: tuning-split accuracy (%) of each row at each base rate tried, the rate chosen and the preset's."
-    recs = [{'row': n, **{k: round(v * 100, 1) for k, v in t['accuracy'].items()}, 'chosen': f"{t['lr']:g}",
-             'preset': f'{ROWS[n].lr:g}' if n in ROWS else '', 'splits': len(t.get('splits', [0]))} for n, t in tuned.items()]
-    df = pd.DataFrame(recs)
-    lrs = sorted((c for c in df if c not in ('row', 'chosen', 'preset', 'splits')), key=float)
-    return df[['row', *lrs, 'chosen', 'preset', 'splits']].fillna('')
 
 def _mean_std(per_seed:pd.DataFrame) -> pd.DataFrame:
     "One row per model: the mean of every numeric column, `top1_std` and the number of seeds."

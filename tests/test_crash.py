@@ -64,3 +64,19 @@ def test_disk_full_stops_in_one_line_and_resumes_elsewhere(tmp_path, capsys, mon
     code, _, err = run_main([*ARGS, '--out', moved, '--resume'], capsys)
     assert code == 0, err
     assert pd.read_csv(moved / 'history.csv')['epoch'].tolist() == [0, 1, 2]      # each epoch once
+
+
+# the same, but the process sends itself SIGTERM (what `kill` and schedulers send) on its 3rd checkpoint write
+TERMINATOR = KILLER.replace('signal.SIGKILL', 'signal.SIGTERM').replace(
+    "with open(f, 'wb') as fh: fh.write(b'half a checkpoint'); fh.flush(); os.fsync(fh.fileno())", 'pass')
+
+
+def test_sigterm_stops_like_ctrl_c_and_keeps_the_seconds(tmp_path):
+    "SIGTERM mid-run: exit 130 with the resume command, and the stage it stopped has recorded the seconds it trained."
+    out = tmp_path / 'run'
+    p = subprocess.run([sys.executable, '-c', TERMINATOR, 'run', '--preset', 'quick', '--quiet', '--out', str(out)],
+                       capture_output=True, text=True)
+    assert p.returncode == 130, p.stderr
+    assert p.stderr.strip().splitlines()[-1].endswith(f'--out {out} --resume'), p.stderr
+    stopped = [f.parent for f in out.rglob('last.pth')]
+    assert stopped and all((f / 'timing.json').exists() for f in stopped), stopped
