@@ -5,10 +5,15 @@ Markdown cells are copied, code cells become python blocks followed by their tex
 file of `nbs/`, and a line `<!-- table FUNCTION results/FILE.csv -->` by `maekd.core.md_table` of `maekd.pipeline.FUNCTION` applied to
 that stored file: the results tables are stored reports of real runs, never pasted by hand.
 `python .ci/readme.py --check` exits 1 when README.md is out of date (or a stored report changed);
-`python .ci/readme.py --store RUN_DIR [SWEEP_DIR]` stores the report (and label curve) of a finished run.
+`python .ci/readme.py --store RUN_DIR [SWEEP_DIR]` stores the report (and label curve) of a finished run on the digits;
+`python .ci/readme.py --store-photos RUN_DIR` stores a run on photos into `nbs/results/photos/` beside it.
 """
 import json, re, shutil, sys
 from pathlib import Path
+import pandas as pd
+from maekd import pipeline
+from maekd.core import md_table
+from maekd.sweep import save_label_curve
 
 root = Path(__file__).resolve().parents[1]
 INCLUDE = re.compile(r'<!-- include (\S+) -->')
@@ -17,9 +22,6 @@ TABLE = re.compile(r'<!-- table (\w+) (\S+) -->')
 
 def table(fn, csv):
     "The markdown of `maekd.pipeline.fn` on the stored per-seed rows `csv` (relative to nbs/)."
-    import pandas as pd
-    from maekd import pipeline
-    from maekd.core import md_table
     return md_table(getattr(pipeline, fn)(pd.read_csv(root / 'nbs' / csv))).strip()
 
 
@@ -58,33 +60,35 @@ def sweep_summary(sweep):
 
 def summary(run):
     "One line on where a stored run came from: its command, seeds, machine and training time, all read from its files."
-    import pandas as pd
     cfg, per = json.loads((run / 'run.json').read_text()), pd.read_csv(run / 'report_seeds.csv')
     cpu, seeds = machine(run), cfg['seeds']
     mae = sum(json.loads((run / f'seed{s}' / 'mae' / 'timing.json').read_text())['train_s'] for s in seeds)
     total = (per['train_s'].sum() + mae) / 60
     tuned = f" --tune-lr {cfg['tune_lr']}" if cfg.get('tune_lr') else ''
-    return (f"From `maekd run --seeds {len(seeds)}{tuned}` ({cfg['preset']} preset, seeds {', '.join(map(str, seeds))}) on {cpu} "
+    data = f" --data {cfg['data']}" if cfg.get('data', 'digits') != 'digits' else ''
+    return (f"From `maekd run{data} --seeds {len(seeds)}{tuned}` ({cfg['preset']} preset, seeds {', '.join(map(str, seeds))}) on {cpu} "
             f"({cfg.get('device', 'cpu')}, {cfg.get('precision', 'fp32')}): {total:.0f} minutes of training for the {len(seeds)} seeds, "
             f"{total / len(seeds):.1f} a seed, of which MAE pretraining {mae / 60 / len(seeds):.1f}; rows: `teacher` = the MAE ViT "
             f"fine-tuned on {cfg['label_frac']:.0%} of the labels, `student_*` = the `{cfg['student']}` student.\n")
 
 
-def store(run, sweep=None):
-    "Copy a run's report (links to its seed folders dropped) and Pareto plot, and a sweep's label curve, into nbs/."
-    res, img = root / 'nbs' / 'results', root / 'nbs' / 'images'
+def store_run(run, res, png):
+    "Copy a run's report (links to its seed folders dropped), per-seed rows, plateaus, config and summary into `res`, its plot to `png`."
+    run = Path(run)
     res.mkdir(exist_ok=True)
-    md = re.sub(r'\[([\w.-]+)\]\(seed\d+/[\w.-]+/\)', r'\1', (Path(run) / 'report.md').read_text())
-    (res / 'report.md').write_text(md)
-    shutil.copy(Path(run) / 'report.json', res / 'report.json')
-    shutil.copy(Path(run) / 'report_seeds.csv', res / 'report_seeds.csv')    # the per-seed rows the verdicts come from
-    shutil.copy(Path(run) / 'run.json', res / 'run.json')
-    shutil.copy(Path(run) / 'pareto.png', img / 'pareto.png')
-    (res / 'run_summary.md').write_text(summary(Path(run)))
-    if (Path(run) / 'tune.json').exists(): shutil.copy(Path(run) / 'tune.json', res / 'tune_default.json')   # where the rates came from
-    if sweep:      # the tables and plot drawn again from the per-seed rows, by the package's functions
-        import pandas as pd
-        from maekd.sweep import save_label_curve
+    (res / 'report.md').write_text(re.sub(r'\[([\w.-]+)\]\(seed\d+/[\w.-]+/\)', r'\1', (run / 'report.md').read_text()))
+    for f in ('report.json', 'report_seeds.csv', 'run.json', 'plateau.csv'):     # the per-seed rows the verdicts come from
+        if (run / f).exists(): shutil.copy(run / f, res / f)
+    shutil.copy(run / 'pareto.png', png)
+    (res / 'run_summary.md').write_text(summary(run))
+    if (run / 'tune.json').exists(): shutil.copy(run / 'tune.json', res / 'tune_default.json')   # where the rates came from
+
+
+def store(run, sweep=None):
+    "Store a run on the digits into nbs/results (and a sweep's label curve, drawn again by the package from its rows)."
+    res, img = root / 'nbs' / 'results', root / 'nbs' / 'images'
+    store_run(run, res, img / 'pareto.png')
+    if sweep:
         save_label_curve(pd.read_csv(Path(sweep) / 'label_curve_seeds.csv'), res, img / 'label_curve.png')
         (res / 'label_curve_summary.md').write_text(sweep_summary(Path(sweep)))
 
@@ -92,6 +96,9 @@ def store(run, sweep=None):
 if __name__ == '__main__':
     if '--store' in sys.argv:
         store(*sys.argv[sys.argv.index('--store') + 1:]); sys.exit(0)
+    if '--store-photos' in sys.argv:
+        run = sys.argv[sys.argv.index('--store-photos') + 1]
+        store_run(run, root / 'nbs' / 'results' / 'photos', root / 'nbs' / 'images' / 'pareto_photos.png'); sys.exit(0)
     nb = json.loads((root / 'nbs' / 'index.ipynb').read_text())
     md = '<!-- generated from nbs/index.ipynb by .ci/readme.py: do not edit -->\n\n' + render(nb)
     readme = root / 'README.md'

@@ -6,14 +6,15 @@ Each arm is one label-only student (`finetune --student ...`, the `student_scrat
 seed's training labels less its tuning split, with the budget the default preset gives every student on this data
 (`budget_steps`: 19.6 passes over the training images at batch 64) and the preset's learning rate for that row (untuned
 here, the same for every arm), then scored on the seed's tuning split (`valid='tune'`). An arm differs from its base by
-one lever; the table gives the paired per-seed gains with their 95% interval (`maekd.pipeline.paired_gain`). It measures accuracy, not time
+one lever; the table gives the paired per-seed gains with their 95% interval (`maekd.gains.paired_gain`). It measures accuracy, not time
 (time it alone with bench/speed_options.py). Finished arms are kept in `--out`: run it again to go on."""
 import argparse, json
 from pathlib import Path
 import numpy as np
 from maekd.data import load_images, split_idxs
 from maekd.finetune import finetune
-from maekd.pipeline import ROWS, presets, budget_steps, final_accuracy, train_stage, paired_gain, says
+from maekd.pipeline import ROWS, presets, budget_steps, final_accuracy, train_stage
+from maekd.gains import paired_gain, says
 
 ARMS = {                                                      # name -> the finetune options that differ from the defaults
     'cnn_tiny': dict(student='cnn_tiny'),

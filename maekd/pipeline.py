@@ -5,14 +5,12 @@
 # %% auto #0
 __all__ = ['ROWS', 'names', 'verdict_pairs', 'presets', 'Preset', 'lr_grid', 'recipe_keys', 'plateau_rule', 'Row', 'budget_steps',
            'tuning_table', 'row_recipe', 'row_call', 'train_stage', 'train_seconds', 'final_accuracy', 'tune_lr',
-           'tuned_lr', 'pipeline_options', 'start_pipeline', 'run', 'cost_of', 'seed_split', 'seed_report',
-           'seeds_needed', 'paired_gain', 'gain_row', 'says', 'verdict', 'mean_ci', 'headline', 'verdict_table',
-           'last_quarter', 'plateaus', 'plateau_note', 'report']
+           'tuned_lr', 'pipeline_options', 'start_pipeline', 'run', 'cost_of', 'seed_split', 'seed_report', 'verdict',
+           'headline', 'verdict_table', 'last_quarter', 'plateaus', 'plateau_note', 'report']
 
 # %% ../nbs/06_pipeline.ipynb #136f0688
 import json, time
 import numpy as np
-from scipy import stats
 from dataclasses import dataclass
 from fastcore.basics import AttrDict, str_enum
 from fastcore.meta import delegates
@@ -28,6 +26,7 @@ from .finetune import finetune, check_recipe
 from .distill import distill
 from .evaluate import report_markdown, plot_pareto, machine_line, int8_note
 from .report import score_models
+from .gains import mean_ci, gains_of, says, seeds_needed
 
 # %% ../nbs/06_pipeline.ipynb #e27ce200
 @dataclass(frozen=True)
@@ -253,16 +252,19 @@ def cost_of(folder:Path) -> dict:
                 images_seen=max(cfg['n_images'], src['images_seen']),
                 labels_used=max(cfg['n_labelled'], src['labels_used']))   # one seed draws the same labelled subset for each row
 
+def _valid_pct(out:Path) -> float:
+    "The held-out fraction of the seed whose run is in `out`: its MAE pretraining's, which every later stage kept."
+    return json.loads((out/'mae'/'config.json').read_text())['valid_pct']
+
 def seed_split(out:Path, ims, seed:int) -> tuple:
     "(train, held-out) indices of the seed whose run is in `out`, split as its MAE pretraining split them."
-    return split_idxs(ims, json.loads((out/'mae'/'config.json').read_text())['valid_pct'], seed)
+    return split_idxs(ims, _valid_pct(out), seed)
 
 def seed_report(out:Path, ims, seed:int, p:dict, quiet:bool=True, device=None) -> pd.DataFrame:
     "Measure the models of one seed's run in `out` on its held-out images; write `out/report.*`."
-    valid_pct = json.loads((out/'mae'/'config.json').read_text())['valid_pct']      # split as its MAE pretraining split them
-    df = score_models({n: out/n for n in names}, ims, seed, valid_pct, out=out, onnx=p['onnx'], runs=p['runs'],
+    df = score_models({n: out/n for n in names}, ims, seed, _valid_pct(out), out=out, onnx=p['onnx'], runs=p['runs'],
                       progress=not quiet, device=device)
-    va = split_idxs(ims, valid_pct, seed)[1]
+    va = seed_split(out, ims, seed)[1]
     cost = pd.DataFrame([dict(model=n, **cost_of(out/n)) for n in names])
     df = df.merge(cost, on='model').assign(seed=seed, n_heldout=len(va))
     df.to_csv(out/'report.csv', index=False)
@@ -270,37 +272,11 @@ def seed_report(out:Path, ims, seed:int, p:dict, quiet:bool=True, device=None) -
     return df
 
 # %% ../nbs/06_pipeline.ipynb #a89330ad
-def seeds_needed(d:np.ndarray, most:int=1000) -> int|None:
-    "Seeds whose 95% interval would exclude zero if the per-seed gains `d` kept their mean and spread (None: not within `most`)."
-    m, spread = abs(d.mean()), d.std(ddof=1)
-    if spread == 0: return 2 if m > 0 else None
-    return next((n for n in range(2, most + 1) if stats.t.ppf(0.975, n - 1) * spread / n**0.5 < m), None)
-
-def paired_gain(a, b) -> dict:
-    "Mean of the paired per-seed gains `a - b` and its 95% confidence interval (Student t over seeds, `scipy.stats.ttest_rel`)."
-    a, b = np.asarray(a, float), np.asarray(b, float)
-    d = a - b
-    if len(d) < 2 or d.std() < 1e-3:          # no spread beyond float rounding (a held-out image is ~0.1-1 point): no interval
-        return dict(mean=d.mean(), lo=np.nan, hi=np.nan, n=len(d), gains=d)
-    lo, hi = stats.ttest_rel(a, b).confidence_interval(0.95)
-    return dict(mean=d.mean(), lo=lo, hi=hi, n=len(d), gains=d)
-
-def gain_row(a, b) -> dict:
-    "The paired gain `a - b` as a table row: mean, 95% interval, number of seeds and the per-seed gains as text."
-    g = paired_gain(a, b)
-    return dict(gain=g['mean'], lo=g['lo'], hi=g['hi'], seeds=g['n'], per_seed=' '.join(f'{v:+.1f}' for v in g['gains']))
-
-def says(lo:float, hi:float) -> str:
-    "What a 95% interval of a gain says: paid (above zero), did not pay (below zero), not established (holds zero or none)."
-    return 'paid' if lo > 0 else 'did not pay' if hi < 0 else 'not established'
-
 def verdict(per_seed:pd.DataFrame) -> list:
     "`verdict:` lines from per-seed top-1 (columns seed, model, top1): each method against its baseline, with a 95% interval."
-    t = per_seed.pivot(index='seed', columns='model', values='top1') * 100
     lines = []
-    for a, b, what in verdict_pairs:
-        if a not in t or b not in t: continue
-        g = paired_gain(t[a], t[b])
+    for g in gains_of(per_seed, verdict_pairs):
+        a, b, what = g['a'], g['b'], g['what']
         seeds = f"{g['n']} seeds: " + ', '.join(f'{v:+.1f}' for v in g['gains'])
         ci, says_ = f"95% CI {g['lo']:+.1f} to {g['hi']:+.1f}", says(g['lo'], g['hi'])
         if g['n'] < 2:
@@ -320,13 +296,6 @@ def verdict(per_seed:pd.DataFrame) -> list:
     return lines
 
 # %% ../nbs/06_pipeline.ipynb #90adb5f8
-def mean_ci(v) -> tuple:
-    "(mean, low, high): the mean of per-seed values `v` and its 95% Student t interval (nan bounds without a spread)."
-    v = np.asarray(v, float)
-    if len(v) < 2 or v.std() == 0: return v.mean(), np.nan, np.nan
-    lo, hi = stats.t.interval(0.95, len(v) - 1, loc=v.mean(), scale=stats.sem(v))
-    return v.mean(), lo, hi
-
 def headline(per_seed:pd.DataFrame) -> pd.DataFrame:
     "Per row of a run (its per-seed rows): top-1 % with its 95% interval, parameters, batch-1 latency (median ms), int8 top-1 %."
     def rec(m, g):
@@ -338,11 +307,10 @@ def headline(per_seed:pd.DataFrame) -> pd.DataFrame:
 
 def verdict_table(per_seed:pd.DataFrame) -> pd.DataFrame:
     "The verdicts of a run as a table: each question, its rows, the mean paired gain, its 95% interval, what it says, every seed's gain."
-    t = per_seed.pivot(index='seed', columns='model', values='top1') * 100
-    recs = [dict(what=what, rows=f'{a} - {b}', **gain_row(t[a], t[b])) for a, b, what in verdict_pairs if a in t and b in t]
-    return pd.DataFrame([{'gain of': r['what'], 'rows': r['rows'], 'points': f"{r['gain']:+.1f}",
-                          '95% CI': 'none' if np.isnan(r['lo']) else f"{r['lo']:+.1f} to {r['hi']:+.1f}",
-                          'verdict': says(r['lo'], r['hi']), 'per seed': r['per_seed']} for r in recs])
+    return pd.DataFrame([{'gain of': g['what'], 'rows': f"{g['a']} - {g['b']}", 'points': f"{g['mean']:+.1f}",
+                          '95% CI': 'none' if np.isnan(g['lo']) else f"{g['lo']:+.1f} to {g['hi']:+.1f}",
+                          'verdict': says(g['lo'], g['hi']), 'per seed': ' '.join(f'{v:+.1f}' for v in g['gains'])}
+                         for g in gains_of(per_seed, verdict_pairs)])
 
 # %% ../nbs/06_pipeline.ipynb #c4a1f2ea
 plateau_rule = dict(accuracy=1., loss=.03)   # the most the last quarter of a row's steps may gain: points on the tuning split, or a fraction of the loss

@@ -15,7 +15,8 @@ from .core import write_json
 from .pretrain import pretrain
 from .classifiers import load_classifier
 from .evaluate import predict, accuracy_stats, own_inputs
-from .pipeline import ROWS, row_call, train_stage, cost_of, pipeline_options, start_pipeline, seed_split, gain_row, says
+from .pipeline import ROWS, row_call, train_stage, cost_of, pipeline_options, start_pipeline, seed_split
+from .gains import gain_row, says
 
 # %% ../nbs/06a_sweep.ipynb #25818c11
 sweep_rows = ('teacher', 'student_kd', 'student_scratch', 'student_self_kd')    # the rows of `ROWS` that the label curve trains
