@@ -62,7 +62,7 @@ def main(rounds=5, bs=64, views=8):
     for k in ('online', 'masked', 'cache'):
         ratios = [a / b for a, b in zip(times[k], times['alone'])]
         print(f'{k:>6}: median epoch time {statistics.median(times[k]):.2f}s = {statistics.median(ratios):.2f}x the student alone')
-    print(f'masked teacher (keep 50% of tokens) saves {teacher_flops_saved(teacher, ims.x[:1].float(), 0.5):.1%} of the teacher FLOPs (target >= 40%)')
+    print(f'masked teacher (50% of tokens hidden) saves {teacher_flops_saved(teacher, ims.x[:1].float(), 0.5):.1%} of the teacher FLOPs (target >= 40%)')
     print('targets: cache <= 1.15x')
 
 

@@ -1,41 +1,58 @@
 """Levers of a recipe for photos, each measured against its base by paired seeds, on the tuning split (never the held-out images).
 
     python bench/photo_levers.py --data ../shared/data/cifar10_sub --seeds 3     # writes bench/results/photo_levers.md
+    python bench/photo_levers.py --data ../shared/data/cifar10_sub --seeds 3 --mae 'runs/photos/seed{seed}/mae'   # teacher arms too
 
-Each arm is one label-only student (`finetune --student ...`, the `student_scratch` row of `maekd run`) trained on 10% of a
-seed's training labels less its tuning split, with the budget the default preset gives every student on this data
-(`budget_steps`: 19.6 passes over the training images at batch 64) and the preset's learning rate for that row (untuned
-here, the same for every arm), then scored on the seed's tuning split (`valid='tune'`). An arm differs from its base by
-one lever; the table gives the paired per-seed gains with their 95% interval (`maekd.gains.paired_gain`). It measures accuracy, not time
-(time it alone with bench/speed_options.py). Finished arms are kept in `--out`: run it again to go on."""
+Each arm is one row of `maekd run`, trained as `row_call` trains it (the budget the default preset gives that row's
+architecture on this data, `budget_steps`: 8.9 passes at batch 32 for a ViT teacher, 19.6 at batch 64 for a student; the
+preset's learning rate for the row, untuned here and the same for every arm of a row) on 10% of a seed's training labels
+less its tuning split, then scored on that seed's tuning split (`valid='tune'`). Label-only students are the
+`student_scratch` row; teachers are the `teacher` row, fine-tuned from the MAE that `--mae` names for the seed (an MAE
+pretrained without labels on every training image, e.g. the MAE of a stored `maekd run` seed folder, so the lever is the
+fine-tuning alone). An arm differs from its base by one lever; the table gives the paired per-seed gains with their 95%
+interval (`maekd.gains.paired_gain`). It measures accuracy, not time (time it alone with bench/speed_options.py). Finished
+arms are kept in `--out`: run it again to go on."""
 import argparse, json
 from pathlib import Path
 import numpy as np
 from maekd.data import load_images, split_idxs
-from maekd.finetune import finetune
-from maekd.pipeline import ROWS, presets, budget_steps, final_accuracy, train_stage
+from maekd.pipeline import ROWS, presets, budget_steps, final_accuracy, train_stage, row_call, _stage_done
 from maekd.gains import paired_gain, says
 
-ARMS = {                                                      # name -> the finetune options that differ from the defaults
-    'cnn_tiny': dict(student='cnn_tiny'),
-    'cnn_tiny+trivial': dict(student='cnn_tiny', augment='trivial'),
-    'cnn_tiny+trivial+mix': dict(student='cnn_tiny', augment='trivial', mixup=.8, cutmix=1.),
-    'resnet20': dict(student='resnet20'),
-    'resnet20+trivial+mix': dict(student='resnet20', augment='trivial', mixup=.8, cutmix=1.),
+recipe = dict(augment='trivial', mixup=.8, cutmix=1.)              # the MAE fine-tuning recipe's augmentation
+ARMS = {                                                      # name -> (the row it trains, the options that differ from the row's)
+    'cnn_tiny': ('student_scratch', dict(student='cnn_tiny')),
+    'cnn_tiny+trivial': ('student_scratch', dict(student='cnn_tiny', augment='trivial')),
+    'cnn_tiny+trivial+mix': ('student_scratch', dict(student='cnn_tiny', **recipe)),
+    'resnet20': ('student_scratch', dict(student='resnet20')),
+    'resnet20+trivial+mix': ('student_scratch', dict(student='resnet20', **recipe)),
+    'teacher': ('teacher', {}),
+    'teacher+trivial+mix': ('teacher', recipe),
 }
 PAIRS = [('cnn_tiny+trivial', 'cnn_tiny', 'TrivialAugment'), ('cnn_tiny+trivial+mix', 'cnn_tiny+trivial', 'mixup/CutMix'),
-         ('resnet20', 'cnn_tiny', 'resnet20 over cnn_tiny'), ('resnet20+trivial+mix', 'resnet20', 'the recipe, on resnet20')]
+         ('resnet20', 'cnn_tiny', 'resnet20 over cnn_tiny'), ('resnet20+trivial+mix', 'resnet20', 'the recipe, on resnet20'),
+         ('teacher+trivial+mix', 'teacher', 'the MAE recipe (TrivialAugment, mixup/CutMix), on the MAE teacher')]
 
 
-def main(data, seeds=3, out='runs/photo_levers', label_frac=.1, arms=None):
-    out, arms = Path(out), arms or list(ARMS)
+def arm_call(arm, p, label_frac, seed, mae):
+    "(stage, its options) for one seed of `arm`: the row's call as `maekd run` makes it, the arm's changes, scored on the tuning split."
+    row, change = ARMS[arm]
+    if row == 'teacher' and not mae: raise SystemExit(f'{arm} fine-tunes an MAE: name one per seed with --mae, e.g. runs/photos/seed{{seed}}/mae')
+    fn, kw = row_call(ROWS[row], Path('.'), p, label_frac, change.get('student', 'cnn_tiny'), 'mae_vit_micro_patch4',
+                      mae=Path(mae.format(seed=42 + seed)) if row == 'teacher' else None)
+    return fn, {**kw, **change, 'lr': ROWS[row].lr, 'valid': 'tune', 'seed': seed}
+
+
+def main(data, seeds=3, out='runs/photo_levers', label_frac=.1, arms=None, mae=None):
+    out, arms = Path(out), arms or [a for a in ARMS if ARMS[a][0] != 'teacher' or mae]
     ims = load_images(data, 32)
     seeds_ = list(range(seeds))
     p = budget_steps(presets['default'], len(split_idxs(ims, 0.2, 0)[0]))
-    kw = dict(data=data, img_size=32, label_frac=label_frac, steps=p['student_steps'], bs=p['student_bs'], lr=ROWS['student_scratch'].lr,
-              valid='tune')
     for a in arms:                                            # arm by arm: the cheap arms' table is complete first
-        for s in seeds_: train_stage(out/a/f'seed{s}', finetune, resume=True, quiet=True, **kw, **ARMS[a], seed=s)
+        for s in seeds_:
+            fn, kw = arm_call(a, p, label_frac, s, mae)
+            train_stage(out/a/f'seed{s}', fn, resume=True, quiet=True, data=data, img_size=32, **kw)
+    arms = [a for a in ARMS if a in arms or all(_stage_done(out/a/f'seed{s}') for s in seeds_)]   # and the arms finished before
     acc = {a: [final_accuracy(out/a/f'seed{s}') * 100 for s in seeds_] for a in arms}
     lines = ['| arm | tuning top-1 % (mean +- std) | per seed |', '|---|---|---|']
     lines += [f'| {a} | {np.mean(v):.1f} +- {np.std(v, ddof=1):.1f} | {" ".join(f"{x:.1f}" for x in v)} |' for a, v in acc.items()]
@@ -45,14 +62,17 @@ def main(data, seeds=3, out='runs/photo_levers', label_frac=.1, arms=None):
         g = paired_gain(acc[a], acc[b])
         lines.append(f"| {what} ({a} vs {b}) | {g['mean']:+.1f} | {g['lo']:+.1f} to {g['hi']:+.1f} | {says(g['lo'], g['hi'])} | "
                      + ' '.join(f'{x:+.1f}' for x in g['gains']) + ' |')
-    text = (f"Levers for photos on `{data}` ({len(ims)} images), written by `python bench/photo_levers.py`: label-only students on "
-            f"{label_frac:.0%} of each seed's training labels less its tuning split, {kw['steps']} steps at batch {kw['bs']} "
-            f"(the default preset's 19.6 passes over the {p['n_train']} training images), base lr {kw['lr']:g} (the preset's "
-            f"student_scratch rate, untuned), scored on the tuning split of seeds {', '.join(map(str, seeds_))}.\n\n" + '\n'.join(lines) + '\n')
+    steps = {r: (p[f'{ROWS[r].budget}_steps'], p[f'{ROWS[r].budget}_bs'], ROWS[r].lr) for r in {ARMS[a][0] for a in arms}}
+    text = (f"Levers for photos on `{data}` ({len(ims)} images), written by `python bench/photo_levers.py`: rows of `maekd run` "
+            f"trained on {label_frac:.0%} of each seed's training labels less its tuning split, with the default preset's budgets "
+            f"for the {p['n_train']} training images and the presets' rates, untuned ("
+            + '; '.join(f"{r}: {n} steps at batch {b}, base lr {lr:g}" for r, (n, b, lr) in sorted(steps.items()))
+            + (f"; teachers fine-tuned from `{mae}`" if mae and 'teacher' in steps else '')
+            + f"), scored on the tuning split of seeds {', '.join(map(str, seeds_))}.\n\n" + '\n'.join(lines) + '\n')
     res = Path(__file__).parent/'results'/'photo_levers'
     res.with_suffix('.md').write_text(text)
-    res.with_suffix('.json').write_text(json.dumps(dict(data=str(data), steps=kw['steps'], bs=kw['bs'], lr=kw['lr'], seeds=seeds_,
-                                                        accuracy=acc), indent=1))
+    res.with_suffix('.json').write_text(json.dumps(dict(data=str(data), steps=p['student_steps'], bs=p['student_bs'], budgets=steps,
+                                                        mae=mae, seeds=seeds_, accuracy=acc), indent=1))
     print(text)
 
 
@@ -62,5 +82,6 @@ if __name__ == '__main__':
     ap.add_argument('--seeds', type=int, default=3)
     ap.add_argument('--out', default='runs/photo_levers')
     ap.add_argument('--arms', nargs='+', choices=list(ARMS), help='train only these arms (default: all)')
+    ap.add_argument('--mae', help="the MAE the teacher arms fine-tune, per seed: a path with {seed} (42 + the bench's seed)")
     a = ap.parse_args()
-    main(a.data, a.seeds, a.out, arms=a.arms)
+    main(a.data, a.seeds, a.out, arms=a.arms, mae=a.mae)

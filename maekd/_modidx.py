@@ -319,7 +319,6 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                               'maekd/runs.py'),
                             'maekd.runs.CPUMixedPrecision.before_fit': ('runs.html#cpumixedprecision.before_fit', 'maekd/runs.py'),
                             'maekd.runs.CPUMixedPrecision.before_step': ('runs.html#cpumixedprecision.before_step', 'maekd/runs.py'),
-                            'maekd.runs.CUDAReached': ('runs.html#cudareached', 'maekd/runs.py'),
                             'maekd.runs.NoDecayCallback': ('runs.html#nodecaycallback', 'maekd/runs.py'),
                             'maekd.runs.NoDecayCallback.before_fit': ('runs.html#nodecaycallback.before_fit', 'maekd/runs.py'),
                             'maekd.runs.NoValidation': ('runs.html#novalidation', 'maekd/runs.py'),
@@ -360,7 +359,6 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                             'maekd.runs.resolve_precision': ('runs.html#resolve_precision', 'maekd/runs.py'),
                             'maekd.runs.set_precision': ('runs.html#set_precision', 'maekd/runs.py'),
                             'maekd.runs.set_rng_state': ('runs.html#set_rng_state', 'maekd/runs.py'),
-                            'maekd.runs.simulated_cuda': ('runs.html#simulated_cuda', 'maekd/runs.py'),
                             'maekd.runs.warmup_cosine': ('runs.html#warmup_cosine', 'maekd/runs.py')},
             'maekd.stage': { 'maekd.stage.Stage': ('stage.html#stage', 'maekd/stage.py'),
                              'maekd.stage.Stage.__init__': ('stage.html#stage.__init__', 'maekd/stage.py'),
@@ -377,4 +375,6 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                              'maekd.sweep.label_gains': ('sweep.html#label_gains', 'maekd/sweep.py'),
                              'maekd.sweep.plot_label_curve': ('sweep.html#plot_label_curve', 'maekd/sweep.py'),
                              'maekd.sweep.save_label_curve': ('sweep.html#save_label_curve', 'maekd/sweep.py'),
-                             'maekd.sweep.sweep': ('sweep.html#sweep', 'maekd/sweep.py')}}}
+                             'maekd.sweep.sweep': ('sweep.html#sweep', 'maekd/sweep.py')},
+            'maekd.test_utils': { 'maekd.test_utils.CUDAReached': ('test_utils.html#cudareached', 'maekd/test_utils.py'),
+                                  'maekd.test_utils.simulated_cuda': ('test_utils.html#simulated_cuda', 'maekd/test_utils.py')}}}

@@ -11,7 +11,7 @@ import torch
 from fastcore.basics import str_enum
 from fastcore.meta import delegates
 from fastai.learner import Learner
-from .core import check_choice, check_positive, scaled_lr
+from .core import check_choice, check_positive
 from .data import Augment, label_subset, image_dls, need_labels
 from .stage import Stage, run_options
 from .classifiers import create_student, load_classifier, classifier_export, model_from_weights
@@ -48,7 +48,7 @@ def _check_options(method:str, temperature:float, teacher_mask:float, keep_by:st
 
 def teacher_source(teacher_mask:float=0., keep_by:str='random', cache_views:int=0) -> OnlineTeacher:
     "Where the training batches get the teacher's logits: a masked teacher, a cache of fixed views, or the full teacher online."
-    return MaskedTeacher(1 - teacher_mask, keep_by) if teacher_mask else CachedTeacher() if cache_views else OnlineTeacher()
+    return MaskedTeacher(teacher_mask, keep_by) if teacher_mask else CachedTeacher() if cache_views else OnlineTeacher()
 
 # %% ../nbs/04_distill.ipynb #ce109cb8
 def _timm_teacher(name:str, weights, st) -> tuple:
@@ -75,7 +75,7 @@ def _student_spec(student:str, weights, st, classes:list, stats) -> dict:
 
 def _flops_saved(teacher, dls, teacher_mask:float, quiet:bool) -> float:
     "The fraction of the teacher's FLOPs a mask saves (said in one line), measured on one validation image; 0 without a mask."
-    saved = teacher_flops_saved(teacher, dls.valid.one_batch()[0][:1].cpu(), 1 - teacher_mask) if teacher_mask else 0.
+    saved = teacher_flops_saved(teacher, dls.valid.one_batch()[0][:1].cpu(), teacher_mask) if teacher_mask else 0.
     if saved and not quiet: print(f'masked teacher: {teacher_mask:.0%} of tokens hidden, {saved:.1%} of its FLOPs saved')
     return saved
 
@@ -105,7 +105,7 @@ def distill(teacher:str='runs/teacher', # A finetune output folder or .safetenso
             method:KDMethod='soft', # soft, hard or feature (DMAE is its own command: maekd dmae)
             alpha:float=0.5, # Weight of the KD term when labels are used (1 = KD only)
             temperature:float=4., # Softmax temperature T of soft targets
-            label_frac:float=0., # Fraction of the training labels used (distill: blended in; 0 = none)
+            label_frac:float=0., # Fraction of the training labels used, class-balanced (finetune trains on them; distill blends them into the KD loss, 0 there: none)
             teacher_mask:float=0., # Fraction of the teacher's tokens to hide (MaskedKD)
             keep_by:KeepBy='random', # Tokens the masked teacher keeps: random or attention (ViT students)
             cache_views:int=0, # Precompute the teacher on this many fixed views per image (FKD; 0: run it on every batch)
@@ -129,7 +129,7 @@ def distill(teacher:str='runs/teacher', # A finetune output folder or .safetenso
     lab, dls = _distill_dls(st, teacher=t_model, stats=t_spec.get('stats'), tr=tr, va=va, label_frac=label_frac, bs=bs,
                             crop_scale=crop_scale, cache_views=cache_views, cache_topk=cache_topk, augment=augment)
     source = teacher_source(teacher_mask, keep_by, cache_views)
-    learn = distill_learner(dls, s_model, t_model, method, alpha, temperature, source=source, mixup=mixup, lr=scaled_lr(lr, dls.train.bs))
+    learn = distill_learner(dls, s_model, t_model, method, alpha, temperature, source=source, mixup=mixup, base_lr=lr)
     spec = _student_spec(student, student_weights, st, t_spec['classes'], dls.stats)
     saved = _flops_saved(t_model, dls, teacher_mask, st.quiet)
     cfg = dict(teacher=str(teacher), teacher_weights=teacher_weights, student=student, student_weights=student_weights,
@@ -137,5 +137,5 @@ def distill(teacher:str='runs/teacher', # A finetune output folder or .safetenso
                teacher_mask=teacher_mask, keep_by=keep_by, teacher_flops_saved=saved, cache_views=cache_views, augment=augment, mixup=mixup,
                epochs=epochs,
                n_images=len(tr), n_labelled=len(lab), n_valid=len(va), steps=steps or epochs * len(dls.train),
-               bs=dls.train.bs, lr=lr, lr_used=scaled_lr(lr, dls.train.bs), spec=spec)
+               bs=dls.train.bs, lr=lr, lr_used=learn.lr, spec=spec)
     return st.fit(learn, epochs, classifier_export(spec, 'student.safetensors'), cfg, steps)

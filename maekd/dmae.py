@@ -51,7 +51,7 @@ class DMAECallback(Callback):
 @delegates(run_options)
 def dmae(mae:str='runs/mae', # Pretraining folder or MAE checkpoint (maekd pretrain's output): what the teacher starts from, or DMAE's teacher
          out:str='runs/dmae', # Output folder
-         arch:MAEArch='mae_vit_nano_patch4', # MAE preset of the ViT this trains (run, sweep: the teacher)
+         arch:MAEArch='mae_vit_nano_patch4', # MAE preset of the ViT this trains (run, sweep: the teacher; dmae: the student)
          feature_weight:float=1., # Weight of the feature loss
          epochs:int=40, # Number of epochs
          bs:int=64, # Batch size

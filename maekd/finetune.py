@@ -48,10 +48,10 @@ class MixupCutMix(Callback):
     def before_batch(self): self.learn.xb, self.learn.yb = map(lambda t: (t,), self.mix(self.x, self.y))
 
 # %% ../nbs/02b_finetune.ipynb #65451f3a
-def classifier_learner(dls, model, lr:float=1e-3, layer_decay:float|None=None, wd:float=0.05,
+def classifier_learner(dls, model, base_lr:float=1e-3, layer_decay:float|None=None, wd:float=0.05,
                        label_smoothing:float=0.1, mixup:float=0., cutmix:float=0., **kwargs) -> Learner:
-    "A `Learner` for a classifier: AdamW, label smoothing, layer-wise lr decay for ViTs, mixup and CutMix when their alphas are set."
-    kw = {}
+    "A `Learner` for a classifier: AdamW at `base_lr` x bs / 256, label smoothing, layer-wise lr decay for ViTs, mixup and CutMix when their alphas are set."
+    kw, lr = {}, scaled_lr(base_lr, dls.train.bs)
     if layer_decay and isinstance(model, VisionTransformer) and any(p.requires_grad for p in model.blocks.parameters()):
         kw['splitter'] = vit_splitter
         lr = np.array(layer_lrs(lr, len(model.blocks) + 2, layer_decay))
@@ -98,8 +98,8 @@ def finetune_model(mae, arch:str, student:str|None, student_weights, ims, img_si
 def finetune(mae:str|None='runs/mae', # Pretraining folder or MAE checkpoint (maekd pretrain's output): what the teacher starts from, or DMAE's teacher
              out:str='runs/teacher', # Output folder
              scratch:bool=False, # Train the ViT teacher from scratch instead of from the MAE (the baseline of MAE pretraining)
-             label_frac:float=0.1, # Fraction of the training labels used (distill: blended in; 0 = none)
-             arch:MAEArch='mae_vit_micro_patch4', # MAE preset of the ViT this trains (run, sweep: the teacher)
+             label_frac:float=0.1, # Fraction of the training labels used, class-balanced (finetune trains on them; distill blends them into the KD loss, 0 there: none)
+             arch:MAEArch='mae_vit_micro_patch4', # MAE preset of the ViT this trains (run, sweep: the teacher; dmae: the student)
              student:str|None=None, # Student architecture: cnn_tiny, vit_nano or any timm model name
              student_weights:str|None=None, # Weights the student starts from (.pth or .safetensors; a new head if the classes differ)
              epochs:int=60, # Number of epochs
@@ -130,10 +130,10 @@ def finetune(mae:str|None='runs/mae', # Pretraining folder or MAE checkpoint (ma
                     augment=augment)
     spec.update(classes=st.ims.classes, stats=dls.stats)
     layer_decay = layer_decay if mae else None     # decay is for pretrained layers, not random ones
-    learn = classifier_learner(dls, model, scaled_lr(lr, dls.train.bs), layer_decay, label_smoothing=label_smoothing, mixup=mixup,
+    learn = classifier_learner(dls, model, lr, layer_decay, label_smoothing=label_smoothing, mixup=mixup,
                                cutmix=cutmix)
     cfg = dict(mae=str(mae) if mae else None, label_frac=label_frac, n_labelled=len(lab), n_images=len(lab), n_valid=len(va),
                steps=steps or epochs * len(dls.train), arch=arch, student=student, student_weights=student_weights, epochs=epochs,
-               bs=dls.train.bs, lr=lr, lr_used=scaled_lr(lr, dls.train.bs), layer_decay=layer_decay, linear_probe=linear_probe,
+               bs=dls.train.bs, lr=lr, lr_used=float(np.max(learn.lr)), layer_decay=layer_decay, linear_probe=linear_probe,
                augment=augment, mixup=mixup, cutmix=cutmix, drop_path=drop_path, label_smoothing=label_smoothing, spec=spec)
     return st.fit(learn, epochs, classifier_export(spec, 'student.safetensors' if student else 'teacher.safetensors'), cfg, steps)

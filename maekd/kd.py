@@ -14,7 +14,7 @@ from fastcore.basics import store_attr
 from fastai.callback.core import Callback
 from fastai.callback.hook import Hook
 from fastai.learner import Learner
-from .core import check_choice, feature_block, unwrap
+from .core import check_choice, feature_block, scaled_lr, unwrap
 from .runs import NoDecayCallback, adamw, learner_device
 from .classifiers import student_of, KDStudent, count_flops
 from .kd_loss import soft_target, feature_l1, kd_blend, kd_loss
@@ -86,7 +86,8 @@ def distill_learner(dls, student:nn.Module, teacher:nn.Module,
                     feat_layers:tuple|None=None, # (student layer, teacher layer) for feature KD (default: `default_feat_layers`)
                     feature_weight:float=1., # Weight of the feature term
                     mixup:float=0., # Blend each training batch with its mirror, lambda ~ Beta(mixup, mixup) (function matching; 0: off)
-                    lr:float=1e-3, wd:float=0.05) -> Learner:
+                    base_lr:float=1e-3, # Learning rate for a batch of 256; scaled by bs/256
+                    wd:float=0.05) -> Learner:
     "A `Learner` that distills `teacher` into `student` with `method`, the teacher's logits taken from `source`."
     check_choice('method', method, ('soft', 'hard', 'feature'))
     source = source or OnlineTeacher()
@@ -99,7 +100,7 @@ def distill_learner(dls, student:nn.Module, teacher:nn.Module,
         cbs.append(FeatureKDCallback(feat, teacher, feature_weight))
     metrics = ([student_accuracy] if dls.valid.dataset.y is not None else []) + [teacher_agreement]
     learn = Learner(dls, student, loss_func=kd_blend, opt_func=adamw(), wd=wd, metrics=metrics, cbs=cbs)
-    learn.lr = lr
+    learn.lr = scaled_lr(base_lr, dls.train.bs)
     return learn
 
 # %% ../nbs/03c_kd.ipynb #f1a2b3c5
@@ -112,12 +113,12 @@ class MixInputs(Callback):
         self.learn.xb = (lam * self.x + (1 - lam) * self.x.flip(0),)
 
 # %% ../nbs/03c_kd.ipynb #1094639f
-def masked_vit_logits(vit:VisionTransformer, x, keep:float, scores=None):
-    "Logits of a timm ViT that sees only the `keep` fraction of its patch tokens with the highest `scores` (random if None)."
+def masked_vit_logits(vit:VisionTransformer, x, mask:float, scores=None):
+    "Logits of a timm ViT with the `mask` fraction of its patch tokens hidden: it sees those with the highest `scores` (random if None)."
     t = vit._pos_embed(vit.patch_embed(x))
     n = vit.num_prefix_tokens
     L = t.shape[1] - n
-    k = max(1, int(round(L * keep)))
+    k = max(1, int(round(L * (1 - mask))))
     if scores is None: scores = torch.rand(t.shape[0], L, device=t.device)
     if scores.shape[1] != L:
         raise ValueError(f'{scores.shape[1]} token scores for a teacher with {L} patches: use the same patch grid')
@@ -143,9 +144,9 @@ def _check_attention(student, teacher):
         raise ValueError(f'attention-guided masking needs one patch grid: student {grids[0]}, teacher {grids[1]}; use keep_by random')
 
 class MaskedTeacher(OnlineTeacher):
-    "A teacher source showing the teacher only `keep` of its patch tokens (MaskedKD): random ones, or those the student attends to."
-    def __init__(self, keep:float=0.5, keep_by:str='random'):
-        if not 0 < keep <= 1: raise ValueError(f'teacher keep fraction must be in (0, 1], got {keep}')
+    "A teacher source that hides the `mask` fraction of the teacher's patch tokens (MaskedKD): random ones, or those the student attends to least."
+    def __init__(self, mask:float=0.5, keep_by:str='random'):
+        if not 0 <= mask < 1: raise ValueError(f'teacher mask must be a fraction in [0, 1): the part of the tokens hidden, got {mask}')
         check_choice('keep_by', keep_by, ('random', 'attention'))
         store_attr(); self.hook = None
 
@@ -157,17 +158,17 @@ class MaskedTeacher(OnlineTeacher):
         s = student_of(learn.model)           # scored during the student's own forward pass
         self.hook = Hook(s.blocks[-1].attn, lambda m, i, o: patch_attention(m, i[0].detach(), s.num_prefix_tokens))
 
-    def logits(self, teacher, x): return masked_vit_logits(teacher, x, self.keep, self.hook.stored if self.hook else None)
+    def logits(self, teacher, x): return masked_vit_logits(teacher, x, self.mask, self.hook.stored if self.hook else None)
 
     def teardown(self):
         if self.hook: self.hook.remove(); self.hook = None
 
 # %% ../nbs/03c_kd.ipynb #98e698be
-def teacher_flops_saved(teacher:VisionTransformer, x, keep:float) -> float:
-    "Fraction of the teacher's FLOPs saved by showing it only `keep` of its patch tokens."
+def teacher_flops_saved(teacher:VisionTransformer, x, mask:float) -> float:
+    "Fraction of the teacher's FLOPs saved by hiding the `mask` fraction of its patch tokens."
     teacher = teacher.eval()
     full = count_flops(teacher, x)
-    return 1 - count_flops(lambda a: masked_vit_logits(teacher, a, keep), x) / full
+    return 1 - count_flops(lambda a: masked_vit_logits(teacher, a, mask), x) / full
 
 # %% ../nbs/03c_kd.ipynb #e5ca4418
 @torch.no_grad()

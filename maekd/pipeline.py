@@ -19,7 +19,8 @@ import pandas as pd
 import torch
 from .data import Augment, load_images, split_idxs
 from .core import check_choice, check_positive, write_json
-from .runs import prepare_out, Precision, resolve_device, resolve_precision
+from .runs import prepare_out, resolve_device, resolve_precision
+from .stage import run_options
 from .mae_model import MAEArch, preset_img_size
 from .pretrain import pretrain
 from .finetune import finetune, check_recipe
@@ -156,11 +157,12 @@ def tuned_lr(row:Row, tries:dict, tuned:dict, out:Path, quiet:bool=True) -> floa
 # %% ../nbs/06_pipeline.ipynb #0fd5a8bb
 _budgets = ('pretrain_epochs', 'teacher_passes', 'teacher_steps', 'teacher_bs', 'student_passes', 'student_steps', 'student_bs')  # a preset's, or given
 
-def pipeline_options(data:str='digits', # 'digits' or an image folder (class folders for labels), decoded once into $MAEKD_CACHE
-                     preset:Preset='default', # default, or quick (a smoke test of every stage)
+_stage_only = ('warmup_pct', 'valid_pct', 'valid')   # `run_options` a pipeline sets itself, per row
+
+@delegates(run_options, but=_stage_only)
+def pipeline_options(preset:Preset='default', # default, or quick (a smoke test of every stage)
                      student:str='cnn_tiny', # Student architecture: cnn_tiny, vit_nano or any timm model name
-                     arch:MAEArch='mae_vit_micro_patch4', # MAE preset of the ViT this trains (run, sweep: the teacher)
-                     img_size:int|None=None, # Image side in pixels (default: the model's own, e.g. 32 or 224)
+                     arch:MAEArch='mae_vit_micro_patch4', # MAE preset of the ViT this trains (run, sweep: the teacher; dmae: the student)
                      pretrain_epochs:int|None=None, # Epochs of MAE pretraining (default: the preset's)
                      teacher_passes:float|None=None, # Passes of each ViT teacher over the training images: steps = passes x images / batch size (default: the preset's)
                      teacher_steps:int|None=None, # Optimizer steps of each ViT teacher instead (overrides passes)
@@ -171,18 +173,12 @@ def pipeline_options(data:str='digits', # 'digits' or an image folder (class fol
                      augment:Augment|None=None, # Per-image policy before the crop: none, trivial (TrivialAugment) or rand (RandAugment)
                      mixup:float|None=None, # Blend image pairs, lambda ~ Beta(mixup, mixup) (0: off): finetune blends their labels too (MAE recipe: 0.8), distill matches the teacher on the blend
                      cutmix:float|None=None, # Alpha of CutMix's pasted boxes (0: off; the MAE recipe: 1); with mixup, one of the two per batch
-                     seed:int=42, # Random seed (run and sweep: of the first seed when --seeds > 1)
                      seeds:int=1, # Repeat every stage with this many seeds; results give mean +- std
-                     precision:Precision='auto', # auto: bf16 on a GPU that has it, else fp16 there; fp32 on a CPU
-                     resume:bool=False, # Continue the interrupted command in `out` (run and sweep: finished stages are skipped)
-                     force:bool=False, # Overwrite a non-empty `out`
-                     quiet:bool=False, # No progress bars or epoch tables
-                     device:str|None=None, # cpu, cuda or cuda:N (default: CUDA when available, else the CPU)
-                     channels_last:bool=False, # Train in channels-last memory layout (for CNNs; bench/speed_options.py measures it)
-                     compile:bool=False, # torch.compile the model that trains (bench/speed_options.py measures it)
-                    ) -> dict:
-    "The options `run` and `sweep` share, with their defaults; they declare them with `@delegates(pipeline_options)`."
-    return dict(locals())
+                     **kwargs) -> dict:
+    "The options `run` and `sweep` share, with their defaults: these, and `run_options` but `_stage_only` (help texts declared there)."
+    mine = dict(locals()); kw = mine.pop('kwargs')
+    if set(kw) & set(_stage_only): raise TypeError(f'pipeline_options() got an unexpected keyword argument {sorted(set(kw) & set(_stage_only))[0]!r}')
+    return {**{k: v for k, v in run_options(**kw).items() if k not in _stage_only}, **mine}
 
 def start_pipeline(cmd:str, out, **kwargs) -> tuple:
     "Check the shared options, load the labelled images and prepare `out` (unless resuming): (options, images, out)."
@@ -225,7 +221,7 @@ def _train_seeds(group:list, o, ims, out:Path, label_frac:float, tune_lr:int, tu
 
 @delegates(pipeline_options)
 def run(out:str='runs/demo', # Output folder
-        label_frac:float=0.1, # Fraction of the training labels used (distill: blended in; 0 = none)
+        label_frac:float=0.1, # Fraction of the training labels used, class-balanced (finetune trains on them; distill blends them into the KD loss, 0 there: none)
         tune_lr:int=0, # Choose each row's learning rate first, by its mean accuracy on the tuning splits of this many seeds (0: the preset's)
         **kwargs) -> pd.DataFrame:
     "Pretrain, fine-tune, distill, train the baselines with equal budgets, and write the report (mean +- std over seeds)."

@@ -64,7 +64,7 @@ def show_reconstructions(model:MaskedAutoencoder, # A (pretrained) MAE
 # %% ../nbs/02_pretrain.ipynb #ad136843
 @delegates(run_options)
 def pretrain(out:str='runs/mae', # Output folder
-             arch:MAEArch='mae_vit_micro_patch4', # MAE preset of the ViT this trains (run, sweep: the teacher)
+             arch:MAEArch='mae_vit_micro_patch4', # MAE preset of the ViT this trains (run, sweep: the teacher; dmae: the student)
              epochs:int=100, # Number of epochs
              bs:int=64, # Batch size
              lr:float=1.5e-3, # Base learning rate (the run uses lr x bs / 256)

@@ -23,9 +23,8 @@ from .core import atomic_write, check_choice, unwrap
 # %% auto #0
 __all__ = ['Precision', 'DISTRIBUTED_HINT', 'prepare_out', 'get_rng_state', 'set_rng_state', 'load_run_state', 'RunCheckpoint',
            'plot_history', 'RunHistory', 'CPUMixedPrecision', 'cpu_bf16_native', 'resolve_device', 'resolve_precision',
-           'learner_device', 'set_precision', 'CUDAReached', 'simulated_cuda', 'adamw', 'warmup_cosine',
-           'no_decay_params', 'NoDecayCallback', 'epochs_for', 'StepBudget', 'NoValidation', 'distrib_context',
-           'fit_run']
+           'learner_device', 'set_precision', 'adamw', 'warmup_cosine', 'no_decay_params', 'NoDecayCallback',
+           'epochs_for', 'StepBudget', 'NoValidation', 'distrib_context', 'fit_run']
 
 # %% ../nbs/01b_runs.ipynb #b1104947
 def prepare_out(out, # Output folder
@@ -204,20 +203,6 @@ def set_precision(learn, precision:str='auto') -> str:
     if precision == 'fp16': learn.to_fp16()
     elif precision == 'bf16': learn.to_bf16() if cuda else learn.add_cb(CPUMixedPrecision())
     return precision
-
-# %% ../nbs/01b_runs.ipynb #1fe2a893
-class CUDAReached(Exception):
-    "Raised by `simulated_cuda` where the code first touches CUDA memory."
-
-@contextlib.contextmanager
-def simulated_cuda(bf16:bool=True, free_memory:int=0):
-    "Pretend a CUDA GPU is present (with `bf16` or not, `free_memory` bytes free); the first use of its memory raises `CUDAReached`."
-    from unittest import mock
-    def reach(): raise CUDAReached('a tensor or module was moved to CUDA')
-    with mock.patch.multiple(torch.cuda, is_available=lambda: True, device_count=lambda: 1, current_device=lambda: 0,
-                             is_bf16_supported=lambda *a, **k: bf16, mem_get_info=lambda *a: (free_memory, free_memory),
-                             _lazy_init=reach), \
-         mock.patch.object(torch.Tensor, 'pin_memory', lambda *a, **k: reach()): yield     # pinning needs the CUDA driver too
 
 # %% ../nbs/01b_runs.ipynb #d80bc088
 def adamw(sqr_mom:float=0.999):

@@ -5,7 +5,7 @@ tensor or module moved to CUDA) raises `CUDAReached`. A stage that trained to th
 CUDA was "available" would pass no test here."""
 import json
 import pytest
-from maekd.runs import simulated_cuda, CUDAReached
+from maekd.test_utils import simulated_cuda, CUDAReached
 from helpers import run_main
 
 Q = ['--quiet']

@@ -79,3 +79,27 @@ def test_stored_output_is_current(d, c):
     assert (want_text, want) != ('', None), 'the cell stores no output: run the notebook and store it'
     assert text == want_text, 'printed text differs from the stored output: run the chapter again and store its outputs'
     assert now == want, 'the result differs from the stored output: run the chapter again and store its outputs'
+
+
+def noise(c: dict) -> list:
+    "What a reader should not have to read in a cell's stored outputs: progress bars, warnings, the same picture twice."
+    streams = [''.join(o['text']) for o in c.get('outputs', []) if o['output_type'] == 'stream']
+    pngs = [o['data']['image/png'] for o in c.get('outputs', []) if 'image/png' in o.get('data', {})]
+    return ([f'a progress bar: {s[:60]!r}' for s in streams if '\r' in s or '█' in s] +
+            [f'a warning: {s[:80]!r}' for s in streams if 'Warning' in s or 'warnings.warn' in s] +
+            (['the same picture twice'] if len(set(pngs)) < len(pngs) else []))
+
+
+@pytest.mark.parametrize('nb', sorted(NBS.glob('*.ipynb')), ids=lambda p: p.stem)
+def test_no_noise(nb):
+    "Stored outputs hold no progress bar, warning or repeated picture (`python .ci/store_outputs.py NB` stores them clean)."
+    found = [f"{c['id']}: {n}" for c in json.loads(nb.read_text())['cells'] if c['cell_type'] == 'code' for n in noise(c)]
+    assert not found, f'{nb.name}: ' + '; '.join(found)
+
+
+def test_noise_is_seen():
+    "The check above fails on what the chapters used to store."
+    bar = {'outputs': [{'output_type': 'stream', 'name': 'stdout', 'text': ['epoch\n█\r |---| 0.00% [0/6 00:00<?]\r0  1.2\n']}]}
+    warn = {'outputs': [{'output_type': 'stream', 'name': 'stderr', 'text': ['x.py:1: FutureWarning: deprecated\n']}]}
+    twice = {'outputs': [{'output_type': 'display_data', 'data': {'image/png': 'iVBO'}}] * 2}
+    assert [len(noise(c)) for c in (bar, warn, twice)] == [1, 1, 1]
