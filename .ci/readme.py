@@ -82,8 +82,8 @@ def store_run(run, res, png):
     shutil.copy(run / 'pareto.png', png)
     (res / 'run_summary.md').write_text(summary(run))
     if (run / 'tune.json').exists(): shutil.copy(run / 'tune.json', res / 'tune_default.json')   # where the rates came from
-    first = min(run.glob('seed*/teacher/history.csv'), key=lambda f: int(f.parts[-3][4:]), default=None)
-    if first: shutil.copy(first, res / 'teacher_history.csv')    # one teacher's learning curve, for 02b_finetune
+    first = run / f"seed{json.loads((run / 'run.json').read_text())['seeds'][0]}" / 'teacher' / 'history.csv'
+    if first.exists(): shutil.copy(first, res / 'teacher_history.csv')    # the first seed's teacher learning curve, for 02b_finetune
 
 
 def store(run, sweep=None):

@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from maekd.data import load_images, split_idxs
-from maekd.pipeline import ROWS, presets, budget_steps, final_accuracy, train_stage, row_call, _stage_done, last_quarter
-from maekd.gains import paired_gain, says
+from maekd.pipeline import ROWS, presets, budget_steps, final_accuracy, train_stage, row_call, _stage_done, late_gain
+from maekd.gains import paired_gain, says, gains_text
 
 recipe = dict(augment='trivial', mixup=.8, cutmix=1.)              # the MAE fine-tuning recipe's augmentation
 ARMS = {                                                      # name -> (the row it trains, the options that differ from the row's)
@@ -55,8 +55,8 @@ def main(data, seeds=3, out='runs/photo_levers', label_frac=.1, arms=None, mae=N
             train_stage(out/a/f'seed{s}', fn, resume=True, quiet=True, data=data, img_size=32, **kw)
     arms = [a for a in ARMS if a in arms or all(_stage_done(out/a/f'seed{s}') for s in seeds_)]   # and the arms finished before
     acc = {a: [final_accuracy(out/a/f'seed{s}') * 100 for s in seeds_] for a in arms}
-    late = {a: float(np.mean([np.subtract(*last_quarter(pd.read_csv(out/a/f'seed{s}'/'history.csv'), 'accuracy')[::-1]) * 100
-                              for s in seeds_])) for a in arms}      # what the last quarter of the steps gained: the report's plateau rule
+    late = {a: float(np.mean([late_gain(pd.read_csv(out/a/f'seed{s}'/'history.csv'), 'accuracy', 'accuracy') for s in seeds_]))
+            for a in arms}                                    # what the last quarter of the steps gained: the report's plateau rule
     lines = ['| arm | tuning top-1 % (mean +- std) | per seed | last quarter gained (points, mean) |', '|---|---|---|---|']
     lines += [f'| {a} | {np.mean(v):.1f} +- {np.std(v, ddof=1):.1f} | {" ".join(f"{x:.1f}" for x in v)} | {late[a]:+.1f} |' for a, v in acc.items()]
     lines += ['', '| lever | gain (points) | 95% CI | says | per seed |', '|---|---|---|---|---|']
@@ -64,7 +64,7 @@ def main(data, seeds=3, out='runs/photo_levers', label_frac=.1, arms=None, mae=N
         if a not in acc or b not in acc: continue
         g = paired_gain(acc[a], acc[b])
         lines.append(f"| {what} ({a} vs {b}) | {g['mean']:+.1f} | {g['lo']:+.1f} to {g['hi']:+.1f} | {says(g['lo'], g['hi'])} | "
-                     + ' '.join(f'{x:+.1f}' for x in g['gains']) + ' |')
+                     + gains_text(g['gains']) + ' |')
     steps = {r: (p[f'{ROWS[r].budget}_steps'], p[f'{ROWS[r].budget}_bs'], ROWS[r].lr) for r in {ARMS[a][0] for a in arms}}
     text = (f"Levers for photos on `{data}` ({len(ims)} images), written by `python bench/photo_levers.py`: rows of `maekd run` "
             f"trained on {label_frac:.0%} of each seed's training labels less its tuning split, with the default preset's budgets "

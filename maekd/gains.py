@@ -9,7 +9,7 @@ import pandas as pd
 from scipy import stats
 
 # %% auto #0
-__all__ = ['mean_ci', 'paired_gain', 'gain_row', 'says', 'top1_points', 'gains_of', 'seeds_needed']
+__all__ = ['mean_ci', 'paired_gain', 'gain_row', 'gains_text', 'says', 'top1_points', 'gains_of', 'seeds_needed']
 
 # %% ../nbs/05b_gains.ipynb #eac91b6a
 def mean_ci(v, tol:float=0.) -> tuple:
@@ -29,7 +29,11 @@ def paired_gain(a, b) -> dict:
 def gain_row(a, b) -> dict:
     "The paired gain `a - b` as a table row: mean, 95% interval, number of seeds and the per-seed gains as text."
     g = paired_gain(a, b)
-    return dict(gain=g['mean'], lo=g['lo'], hi=g['hi'], seeds=g['n'], per_seed=' '.join(f'{v:+.1f}' for v in g['gains']))
+    return dict(gain=g['mean'], lo=g['lo'], hi=g['hi'], seeds=g['n'], per_seed=gains_text(g['gains']))
+
+def gains_text(gains, sep:str=' ') -> str:
+    "Per-seed gains as text: points with their sign, one decimal."
+    return sep.join(f'{v:+.1f}' for v in gains)
 
 def says(lo:float, hi:float) -> str:
     "What a 95% interval of a gain says: paid (above zero), did not pay (below zero), not established (holds zero or none)."

@@ -6,7 +6,7 @@
 __all__ = ['ROWS', 'names', 'verdict_pairs', 'presets', 'Preset', 'lr_grid', 'recipe_keys', 'plateau_rule', 'Row', 'budget_steps',
            'tuning_table', 'row_recipe', 'row_call', 'train_stage', 'train_seconds', 'final_accuracy', 'tune_lr',
            'tuned_lr', 'pipeline_options', 'start_pipeline', 'run', 'cost_of', 'seed_split', 'seed_report', 'verdict',
-           'headline', 'verdict_table', 'last_quarter', 'plateaus', 'plateau_note', 'report']
+           'headline', 'verdict_table', 'last_quarter', 'late_gain', 'plateaus', 'plateau_note', 'report']
 
 # %% ../nbs/06_pipeline.ipynb #136f0688
 import json, time
@@ -27,7 +27,7 @@ from .finetune import finetune, check_recipe
 from .distill import distill
 from .evaluate import report_markdown, plot_pareto, machine_line, int8_note
 from .report import score_models
-from .gains import mean_ci, gains_of, says, seeds_needed
+from .gains import mean_ci, gains_of, gains_text, says, seeds_needed
 
 # %% ../nbs/06_pipeline.ipynb #e27ce200
 @dataclass(frozen=True)
@@ -176,8 +176,8 @@ def pipeline_options(preset:Preset='default', # default, or quick (a smoke test 
                      seeds:int=1, # Repeat every stage with this many seeds; results give mean +- std
                      **kwargs) -> dict:
     "The options `run` and `sweep` share, with their defaults: these, and `run_options` but `_stage_only` (help texts declared there)."
-    mine = dict(locals()); kw = mine.pop('kwargs')
-    if set(kw) & set(_stage_only): raise TypeError(f'pipeline_options() got an unexpected keyword argument {sorted(set(kw) & set(_stage_only))[0]!r}')
+    mine = dict(locals()); kw, bad = mine.pop('kwargs'), sorted(set(kwargs) & set(_stage_only))
+    if bad: raise TypeError(f'pipeline_options() got an unexpected keyword argument {bad[0]!r}')
     return {**{k: v for k, v in run_options(**kw).items() if k not in _stage_only}, **mine}
 
 def start_pipeline(cmd:str, out, **kwargs) -> tuple:
@@ -273,7 +273,7 @@ def verdict(per_seed:pd.DataFrame) -> list:
     lines = []
     for g in gains_of(per_seed, verdict_pairs):
         a, b, what = g['a'], g['b'], g['what']
-        seeds = f"{g['n']} seeds: " + ', '.join(f'{v:+.1f}' for v in g['gains'])
+        seeds = f"{g['n']} seeds: {gains_text(g['gains'], ', ')}"
         ci, says_ = f"95% CI {g['lo']:+.1f} to {g['hi']:+.1f}", says(g['lo'], g['hi'])
         if g['n'] < 2:
             lines.append(f"verdict: {what}: one seed, no interval: {a} {g['mean']:+.1f} points against {b}; run with --seeds 3 or more")
@@ -305,7 +305,7 @@ def verdict_table(per_seed:pd.DataFrame) -> pd.DataFrame:
     "The verdicts of a run as a table: each question, its rows, the mean paired gain, its 95% interval, what it says, every seed's gain."
     return pd.DataFrame([{'gain of': g['what'], 'rows': f"{g['a']} - {g['b']}", 'points': f"{g['mean']:+.1f}",
                           '95% CI': 'none' if np.isnan(g['lo']) else f"{g['lo']:+.1f} to {g['hi']:+.1f}",
-                          'verdict': says(g['lo'], g['hi']), 'per seed': ' '.join(f'{v:+.1f}' for v in g['gains'])}
+                          'verdict': says(g['lo'], g['hi']), 'per seed': gains_text(g['gains'])}
                          for g in gains_of(per_seed, verdict_pairs)])
 
 # %% ../nbs/06_pipeline.ipynb #c4a1f2ea
@@ -316,6 +316,11 @@ def last_quarter(h:pd.DataFrame, col:str) -> tuple:
     v = h[col].to_numpy(float)
     return v[max(0, round(.75 * len(v)) - 1)], v[-1]
 
+def late_gain(h:pd.DataFrame, col:str, judged:str) -> float:
+    "What column `col` of a history gained over its last quarter: points of accuracy (`judged='accuracy'`), or the loss's drop as a fraction."
+    a, b = last_quarter(h, col)
+    return (b - a) * 100 if judged == 'accuracy' else (a - b) / a
+
 def _curve_gain(out:Path, row:str, seeds:list, tuned:dict) -> tuple:
     "(what was judged, its mean gain over the last quarter of the steps): tuning accuracy in points, or the loss's drop in fractions."
     t = tuned.get(row) or {}
@@ -323,10 +328,10 @@ def _curve_gain(out:Path, row:str, seeds:list, tuned:dict) -> tuple:
     if tune and all(f.exists() for f in tune):
         hs = [pd.read_csv(f) for f in tune]
         col = next(c for c in ('accuracy', 'student_accuracy') if c in hs[0])
-        judged, gain = 'accuracy', lambda a, b: (b - a) * 100
-    else: hs, col, judged, gain = [pd.read_csv(out/f'seed{s}'/row/'history.csv') for s in seeds], 'train_loss', 'loss', lambda a, b: (a - b) / a
+        judged = 'accuracy'
+    else: hs, col, judged = [pd.read_csv(out/f'seed{s}'/row/'history.csv') for s in seeds], 'train_loss', 'loss'
     if min(map(len, hs)) < 4: return 'none', np.nan              # a curve of under four epochs has no last quarter to read
-    return judged, float(np.mean([gain(*last_quarter(h, col)) for h in hs]))
+    return judged, float(np.mean([late_gain(h, col, judged) for h in hs]))
 
 def plateaus(out:Path, seeds:list, tuned:dict) -> pd.DataFrame:
     "Per row of `ROWS` in the run in `out`: what its curve's last quarter gained, and whether that is a plateau by `plateau_rule`."
