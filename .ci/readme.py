@@ -2,7 +2,7 @@
 
 Markdown cells are copied, code cells become python blocks followed by their text output; cells marked
 `#| hide` are left out. A line `<!-- include results/FILE.md -->` in a markdown cell is replaced by that
-file of `nbs/`, and a line `<!-- table FUNCTION results/FILE.csv -->` by `maekd.core.md_table` of `maekd.pipeline.FUNCTION` applied to
+file of `nbs/`, and a line `<!-- table FUNCTION results/FILE.csv -->` by `maekd.core.md_table` of `maekd.verdicts.FUNCTION` applied to
 that stored file: the results tables are stored reports of real runs, never pasted by hand.
 `python .ci/readme.py --check` exits 1 when README.md is out of date (or a stored report changed);
 `python .ci/readme.py --store RUN_DIR [SWEEP_DIR]` stores the report (and label curve) of a finished run on the digits;
@@ -11,7 +11,7 @@ that stored file: the results tables are stored reports of real runs, never past
 import json, re, shutil, sys
 from pathlib import Path
 import pandas as pd
-from maekd import pipeline
+from maekd import verdicts
 from maekd.core import md_table
 from maekd.sweep import save_label_curve
 
@@ -21,8 +21,8 @@ TABLE = re.compile(r'<!-- table (\w+) (\S+) -->')
 
 
 def table(fn, csv):
-    "The markdown of `maekd.pipeline.fn` on the stored per-seed rows `csv` (relative to nbs/)."
-    return md_table(getattr(pipeline, fn)(pd.read_csv(root / 'nbs' / csv))).strip()
+    "The markdown of `maekd.verdicts.fn` on the stored per-seed rows `csv` (relative to nbs/)."
+    return md_table(getattr(verdicts, fn)(pd.read_csv(root / 'nbs' / csv))).strip()
 
 
 def include(md):
@@ -83,7 +83,7 @@ def store_run(run, res, png):
     (res / 'run_summary.md').write_text(summary(run))
     if (run / 'tune.json').exists(): shutil.copy(run / 'tune.json', res / 'tune_default.json')   # where the rates came from
     first = run / f"seed{json.loads((run / 'run.json').read_text())['seeds'][0]}" / 'teacher' / 'history.csv'
-    if first.exists(): shutil.copy(first, res / 'teacher_history.csv')    # the first seed's teacher learning curve, for 02b_finetune
+    if first.exists(): shutil.copy(first, res / 'teacher_history.csv')    # the first seed's teacher learning curve, for 04_finetune
 
 
 def store(run, sweep=None):

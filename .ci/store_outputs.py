@@ -1,4 +1,4 @@
-"""Store the outputs a reader sees: `python .ci/store_outputs.py nbs/02b_finetune.ipynb ...` (no argument: every chapter).
+"""Store the outputs a reader sees: `python .ci/store_outputs.py nbs/04_finetune.ipynb ...` (no argument: every chapter).
 
 Each notebook runs as `nbdev-test` runs it (in `nbs/`, `IN_TEST=1`, the slow cells left out) and the outputs of the cells
 it ran are stored as a reader would want them: a stream is shown as a terminal ends up showing it (a line a carriage

@@ -13,7 +13,7 @@ warnings.filterwarnings('ignore')
 from fastai.torch_core import set_seed
 from maekd.data import load_digits_images, split_idxs, image_dls
 from maekd.mae_train import mae_learner
-from maekd.runs import warmup_cosine, no_decay_params
+from maekd.recipe import warmup_cosine, no_decay_params
 
 
 def bare_epoch(model, dls, lr, n_total, warmup_pct=0.1, mask_ratio=0.75):

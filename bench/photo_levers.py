@@ -17,7 +17,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from maekd.data import load_images, split_idxs
-from maekd.pipeline import ROWS, presets, budget_steps, final_accuracy, train_stage, row_call, _stage_done, late_gain
+from maekd.pipeline import final_accuracy, train_stage, row_call, _stage_done
+from maekd.rows import ROWS, presets, budget_steps
+from maekd.verdicts import late_gain
 from maekd.gains import paired_gain, says, gains_text
 
 recipe = dict(augment='trivial', mixup=.8, cutmix=1.)              # the MAE fine-tuning recipe's augmentation

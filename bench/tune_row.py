@@ -7,7 +7,8 @@ presets were tuned.
 Prints the accuracy at each rate and writes RUN/tune_ROW.json."""
 import json, sys
 from pathlib import Path
-from maekd.pipeline import ROWS, row_call, presets, tune_lr, recipe_keys
+from maekd.pipeline import row_call, tune_lr, recipe_keys
+from maekd.rows import ROWS, presets
 
 
 def main(run, row):

@@ -6,10 +6,11 @@
 from __future__ import annotations
 import math
 import torch
-from .core import HIDDEN_GREY
+
+HIDDEN_GREY = 0.45   # the grey that pictures paint hidden patches with (here and in the reconstructions)
 
 # %% auto #0
-__all__ = ['check_patchable', 'patchify', 'unpatchify', 'check_mask_ratio', 'random_masking', 'block_noise',
+__all__ = ['HIDDEN_GREY', 'check_patchable', 'patchify', 'unpatchify', 'check_mask_ratio', 'random_masking', 'block_noise',
            'masked_neighbour_frac', 'show_masking']
 
 # %% ../nbs/00_masking.ipynb #226ef9f0
