@@ -87,7 +87,9 @@ def _readable(p:argparse.ArgumentParser) -> argparse.ArgumentParser:
 def _optional_choices(p:argparse.ArgumentParser, f) -> argparse.ArgumentParser:
     "An option typed `Enum | None` (None: the preset's) lists and checks its choices as a plain `Enum` option does."
     for name, prm in inspect.signature(f).parameters.items():
-        e = next((t for t in typing.get_args(prm.annotation) if isinstance(t, type) and issubclass(t, enum.Enum)), None)
+        ann = prm.annotation
+        if typing.get_origin(ann) is typing.Annotated: ann = typing.get_args(ann)[0]     # a shared option's type, its help text aside
+        e = next((t for t in typing.get_args(ann) if isinstance(t, type) and issubclass(t, enum.Enum)), None)
         act = p._option_string_actions.get('--' + name.replace('_', '-'))
         if e and act: act.type, act.choices, act.metavar = e, list(e), None
     return p

@@ -6,6 +6,7 @@
 __all__ = ['KDMethod', 'KeepBy', 'teacher_source', 'distill']
 
 # %% ../nbs/07_distill.ipynb #b92d9d6f
+from typing import Annotated
 import dataclasses
 import torch
 from fastcore.basics import str_enum
@@ -13,7 +14,7 @@ from fastcore.meta import delegates
 from fastai.learner import Learner
 from .core import check_choice, check_positive
 from .data import Augment, label_subset, image_dls, need_labels
-from .stage import Stage, run_options
+from .stage import Stage, run_options, shared_help
 from .classifiers import create_student, load_classifier, classifier_export, model_from_weights
 from .cache import cached_dls
 from .kd import distill_learner, teacher_flops_saved, OnlineTeacher, MaskedTeacher, CachedTeacher
@@ -98,25 +99,25 @@ def _distill_dls(st, *, teacher, stats, tr, va, label_frac:float, bs:int, crop_s
 # %% ../nbs/07_distill.ipynb #fb6de6fb
 @delegates(run_options)
 def distill(teacher:str='runs/teacher', # A finetune output folder or .safetensors, or a timm model name with --teacher-weights
-            student:str='cnn_tiny', # Student architecture: cnn_tiny, vit_nano or any timm model name
+            student:Annotated[str, shared_help.student]='cnn_tiny',
             teacher_weights:str|None=None, # Weights of a timm --teacher (.pth state dict or .safetensors) for the data's classes
-            student_weights:str|None=None, # Weights the student starts from (.pth or .safetensors; a new head if the classes differ)
-            out:str='runs/student', # Output folder
+            student_weights:Annotated[str|None, shared_help.student_weights]=None,
+            out:Annotated[str, shared_help.out]='runs/student',
             method:KDMethod='soft', # soft, hard or feature (DMAE is its own command: maekd dmae)
             alpha:float=0.5, # Weight of the KD term when labels are used (1 = KD only)
             temperature:float=4., # Softmax temperature T of soft targets
-            label_frac:float=0., # Fraction of the training labels used, class-balanced (finetune trains on them; distill blends them into the KD loss, 0 there: none)
+            label_frac:Annotated[float, shared_help.label_frac]=0.,
             teacher_mask:float=0., # Fraction of the teacher's tokens to hide (MaskedKD)
             keep_by:KeepBy='random', # Tokens the masked teacher keeps: random or attention (ViT students)
             cache_views:int=0, # Precompute the teacher on this many fixed views per image (FKD; 0: run it on every batch)
             cache_topk:int|None=None, # Store only the top-k teacher logits of each cached view
-            epochs:int=40, # Number of epochs
-            steps:int|None=None, # Train exactly this many optimizer steps instead (overrides `epochs`)
-            bs:int=64, # Batch size
-            lr:float=8e-3, # Base learning rate (the run uses lr x bs / 256)
-            crop_scale:float=0.35, # Smallest random-resized-crop scale
-            augment:Augment='none', # Per-image policy before the crop: none, trivial (TrivialAugment) or rand (RandAugment)
-            mixup:float=0., # Blend image pairs, lambda ~ Beta(mixup, mixup) (0: off): finetune blends their labels too (MAE recipe: 0.8), distill matches the teacher on the blend
+            epochs:Annotated[int, shared_help.epochs]=40,
+            steps:Annotated[int|None, shared_help.steps]=None,
+            bs:Annotated[int, shared_help.bs]=64,
+            lr:Annotated[float, shared_help.lr]=8e-3,
+            crop_scale:Annotated[float, shared_help.crop_scale]=0.35,
+            augment:Annotated[Augment, shared_help.augment]='none',
+            mixup:Annotated[float, shared_help.mixup]=0.,
             **kwargs) -> Learner:
     "Distill `teacher` into `student` on `data` and write the student, history and plots to `out`."
     _check_options(method, temperature, teacher_mask, keep_by, cache_views, cache_topk, label_frac, augment, mixup)

@@ -6,6 +6,7 @@
 __all__ = ['DMAECallback', 'dmae']
 
 # %% ../nbs/07a_dmae.ipynb #f14e0328
+from typing import Annotated
 import torch, torch.nn as nn
 from fastcore.basics import store_attr
 from fastcore.meta import delegates
@@ -16,7 +17,7 @@ from .core import feature_block, unwrap
 from .masking import check_mask_ratio
 from .mae_model import MaskedAutoencoder, MAEArch, load_mae_source
 from .data import image_dls
-from .stage import Stage, run_options
+from .stage import Stage, run_options, shared_help
 from .mae_train import mae_learner, export_mae
 from .kd_loss import feature_l1
 
@@ -49,14 +50,14 @@ class DMAECallback(Callback):
 
 # %% ../nbs/07a_dmae.ipynb #316ba2cd
 @delegates(run_options)
-def dmae(mae:str='runs/mae', # Pretraining folder or MAE checkpoint (maekd pretrain's output): what the teacher starts from, or DMAE's teacher
-         out:str='runs/dmae', # Output folder
-         arch:MAEArch='mae_vit_nano_patch4', # MAE preset of the ViT this trains (run, sweep: the teacher; dmae: the student)
+def dmae(mae:Annotated[str, shared_help.mae]='runs/mae',
+         out:Annotated[str, shared_help.out]='runs/dmae',
+         arch:Annotated[MAEArch, shared_help.arch]='mae_vit_nano_patch4',
          feature_weight:float=1., # Weight of the feature loss
-         epochs:int=40, # Number of epochs
-         bs:int=64, # Batch size
-         lr:float=1.5e-3, # Base learning rate (the run uses lr x bs / 256)
-         mask_ratio:float=0.75, # Fraction of patches hidden from the encoder(s)
+         epochs:Annotated[int, shared_help.epochs]=40,
+         bs:Annotated[int, shared_help.bs]=64,
+         lr:Annotated[float, shared_help.lr]=1.5e-3,
+         mask_ratio:Annotated[float, shared_help.mask_ratio]=0.75,
          **kwargs) -> Learner:
     "Pretrain an MAE student aligned to an MAE teacher's features on the same visible tokens (DMAE)."
     check_mask_ratio(mask_ratio)

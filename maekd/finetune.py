@@ -7,6 +7,7 @@ __all__ = ['vit_splitter', 'layer_lrs', 'mixed_ce', 'MixupCutMix', 'classifier_l
            'finetune_model', 'finetune']
 
 # %% ../nbs/04_finetune.ipynb #e47addb1
+from typing import Annotated
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 from functools import partial
@@ -21,7 +22,7 @@ from .recipe import scaled_lr
 from .mae_model import create_mae, MAEArch, preset_img_size, load_mae_source, mae_source_size
 from .data import Augment, label_subset, image_dls, need_labels
 from .recipe import NoDecayCallback, adamw
-from .stage import Stage, run_options
+from .stage import Stage, run_options, shared_help
 from .classifiers import vit_spec, build_classifier, load_mae_encoder, linear_probe_, classifier_export, model_from_weights
 
 # %% ../nbs/04_finetune.ipynb #325af32d
@@ -96,25 +97,25 @@ def finetune_model(mae, arch:str, student:str|None, student_weights, ims, img_si
 
 # %% ../nbs/04_finetune.ipynb #c95dee37
 @delegates(run_options)
-def finetune(mae:str|None='runs/mae', # Pretraining folder or MAE checkpoint (maekd pretrain's output): what the teacher starts from, or DMAE's teacher
-             out:str='runs/teacher', # Output folder
+def finetune(mae:Annotated[str|None, shared_help.mae]='runs/mae',
+             out:Annotated[str, shared_help.out]='runs/teacher',
              scratch:bool=False, # Train the ViT teacher from scratch instead of from the MAE (the baseline of MAE pretraining)
-             label_frac:float=0.1, # Fraction of the training labels used, class-balanced (finetune trains on them; distill blends them into the KD loss, 0 there: none)
-             arch:MAEArch='mae_vit_micro_patch4', # MAE preset of the ViT this trains (run, sweep: the teacher; dmae: the student)
-             student:str|None=None, # Student architecture: cnn_tiny, vit_nano or any timm model name
-             student_weights:str|None=None, # Weights the student starts from (.pth or .safetensors; a new head if the classes differ)
-             epochs:int=60, # Number of epochs
-             steps:int|None=None, # Train exactly this many optimizer steps instead (overrides `epochs`)
-             bs:int=32, # Batch size
-             lr:float=2e-3, # Base learning rate (the run uses lr x bs / 256)
+             label_frac:Annotated[float, shared_help.label_frac]=0.1,
+             arch:Annotated[MAEArch, shared_help.arch]='mae_vit_micro_patch4',
+             student:Annotated[str|None, shared_help.student]=None,
+             student_weights:Annotated[str|None, shared_help.student_weights]=None,
+             epochs:Annotated[int, shared_help.epochs]=60,
+             steps:Annotated[int|None, shared_help.steps]=None,
+             bs:Annotated[int, shared_help.bs]=32,
+             lr:Annotated[float, shared_help.lr]=2e-3,
              layer_decay:float=0.75, # Layer-wise learning-rate decay (pretrained ViT teachers only)
              drop_path:float=0.1, # Drop-path rate (ViT teachers)
              label_smoothing:float=0.1, # Label smoothing
              linear_probe:bool=False, # Train only a BatchNorm + linear head on the frozen encoder
-             crop_scale:float=0.35, # Smallest random-resized-crop scale
-             augment:Augment='none', # Per-image policy before the crop: none, trivial (TrivialAugment) or rand (RandAugment)
-             mixup:float=0., # Blend image pairs, lambda ~ Beta(mixup, mixup) (0: off): finetune blends their labels too (MAE recipe: 0.8), distill matches the teacher on the blend
-             cutmix:float=0., # Alpha of CutMix's pasted boxes (0: off; the MAE recipe: 1); with mixup, one of the two per batch
+             crop_scale:Annotated[float, shared_help.crop_scale]=0.35,
+             augment:Annotated[Augment, shared_help.augment]='none',
+             mixup:Annotated[float, shared_help.mixup]=0.,
+             cutmix:Annotated[float, shared_help.cutmix]=0.,
              **kwargs) -> Learner:
     "Fine-tune the MAE encoder (or a ViT from scratch, or a --student on the labels alone) as a classifier on a labelled fraction."
     check_recipe(augment, mixup, cutmix, bs)

@@ -7,6 +7,7 @@ __all__ = ['recipe_keys', 'lr_grid', 'tuning_table', 'row_recipe', 'row_call', '
            'tuned_lr', 'pipeline_options', 'start_pipeline', 'run']
 
 # %% ../nbs/12_pipeline.ipynb #136f0688
+from typing import Annotated
 import json, time
 import numpy as np
 from fastcore.basics import AttrDict
@@ -17,7 +18,7 @@ import torch
 from .data import Augment, load_images, split_idxs
 from .core import check_choice, check_positive, write_json
 from .runs import prepare_out, resolve_device, resolve_precision
-from .stage import run_options
+from .stage import run_options, shared_help
 from .mae_model import MAEArch, preset_img_size
 from .pretrain import pretrain
 from .finetune import finetune, check_recipe
@@ -114,8 +115,8 @@ _stage_only = ('warmup_pct', 'valid_pct', 'valid')   # `run_options` a pipeline 
 
 @delegates(run_options, but=_stage_only)
 def pipeline_options(preset:Preset='default', # default, or quick (a smoke test of every stage)
-                     student:str='cnn_tiny', # Student architecture: cnn_tiny, vit_nano or any timm model name
-                     arch:MAEArch='mae_vit_micro_patch4', # MAE preset of the ViT this trains (run, sweep: the teacher; dmae: the student)
+                     student:Annotated[str, shared_help.student]='cnn_tiny',
+                     arch:Annotated[MAEArch, shared_help.arch]='mae_vit_micro_patch4',
                      pretrain_epochs:int|None=None, # Epochs of MAE pretraining (default: the preset's)
                      teacher_passes:float|None=None, # Passes of each ViT teacher over the training images: steps = passes x images / batch size (default: the preset's)
                      teacher_steps:int|None=None, # Optimizer steps of each ViT teacher instead (overrides passes)
@@ -123,9 +124,9 @@ def pipeline_options(preset:Preset='default', # default, or quick (a smoke test 
                      student_passes:float|None=None, # Passes of each student over the training images (default: the preset's)
                      student_steps:int|None=None, # Optimizer steps of each student instead (overrides passes)
                      student_bs:int|None=None, # Batch size of the students (default: the preset's)
-                     augment:Augment|None=None, # Per-image policy before the crop: none, trivial (TrivialAugment) or rand (RandAugment)
-                     mixup:float|None=None, # Blend image pairs, lambda ~ Beta(mixup, mixup) (0: off): finetune blends their labels too (MAE recipe: 0.8), distill matches the teacher on the blend
-                     cutmix:float|None=None, # Alpha of CutMix's pasted boxes (0: off; the MAE recipe: 1); with mixup, one of the two per batch
+                     augment:Annotated[Augment|None, shared_help.augment]=None,
+                     mixup:Annotated[float|None, shared_help.mixup]=None,
+                     cutmix:Annotated[float|None, shared_help.cutmix]=None,
                      seeds:int=1, # Repeat every stage with this many seeds; results give mean +- std
                      **kwargs) -> dict:
     "The options `run` and `sweep` share, with their defaults: these, and `run_options` but `_stage_only` (help texts declared there)."
@@ -173,8 +174,8 @@ def _train_seeds(group:list, o, ims, out:Path, label_frac:float, tune_lr:int, tu
     for s in group: seed_report(out/f'seed{s}', ims, s, o.p, o.quiet, o.device)
 
 @delegates(pipeline_options)
-def run(out:str='runs/demo', # Output folder
-        label_frac:float=0.1, # Fraction of the training labels used, class-balanced (finetune trains on them; distill blends them into the KD loss, 0 there: none)
+def run(out:Annotated[str, shared_help.out]='runs/demo',
+        label_frac:Annotated[float, shared_help.label_frac]=0.1,
         tune_lr:int=0, # Choose each row's learning rate first, by its mean accuracy on the tuning splits of this many seeds (0: the preset's)
         **kwargs) -> pd.DataFrame:
     "Pretrain, fine-tune, distill, train the baselines with equal budgets, and write the report (mean +- std over seeds)."

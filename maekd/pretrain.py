@@ -6,6 +6,7 @@
 __all__ = ['visible_weights', 'unnormalize_pred', 'show_reconstructions', 'pretrain']
 
 # %% ../nbs/03_pretrain.ipynb #dc68f1e0
+from typing import Annotated
 import torch
 from fastcore.meta import delegates
 from fastai.learner import Learner
@@ -14,7 +15,7 @@ from .masking import HIDDEN_GREY
 from .masking import check_mask_ratio
 from .mae_model import mae_presets, MaskedAutoencoder, MAEArch, preset_img_size
 from .data import image_dls
-from .stage import Stage, run_options
+from .stage import Stage, run_options, shared_help
 from .mae_train import MaskType, mae_learner, export_mae
 
 # %% ../nbs/03_pretrain.ipynb #147d6af2
@@ -64,12 +65,12 @@ def show_reconstructions(model:MaskedAutoencoder, # A (pretrained) MAE
 
 # %% ../nbs/03_pretrain.ipynb #ad136843
 @delegates(run_options)
-def pretrain(out:str='runs/mae', # Output folder
-             arch:MAEArch='mae_vit_micro_patch4', # MAE preset of the ViT this trains (run, sweep: the teacher; dmae: the student)
-             epochs:int=100, # Number of epochs
-             bs:int=64, # Batch size
-             lr:float=1.5e-3, # Base learning rate (the run uses lr x bs / 256)
-             mask_ratio:float=0.75, # Fraction of patches hidden from the encoder(s)
+def pretrain(out:Annotated[str, shared_help.out]='runs/mae',
+             arch:Annotated[MAEArch, shared_help.arch]='mae_vit_micro_patch4',
+             epochs:Annotated[int, shared_help.epochs]=100,
+             bs:Annotated[int, shared_help.bs]=64,
+             lr:Annotated[float, shared_help.lr]=1.5e-3,
+             mask_ratio:Annotated[float, shared_help.mask_ratio]=0.75,
              mask_type:MaskType='random', # random patches (MAE) or blocks of patches (BEiT)
              norm_pix_loss:bool=True, # Standardised patch targets, as in the MAE paper (else raw pixels)
              **kwargs) -> Learner:

@@ -7,11 +7,13 @@ __all__ = ['sweep_rows', 'label_fracs_of', 'heldout_top1', 'label_gains', 'label
            'plot_label_curve', 'save_label_curve', 'sweep']
 
 # %% ../nbs/13_sweep.ipynb #733a7a83
+from typing import Annotated
 from functools import partial
 from pathlib import Path
 import pandas as pd
 from fastcore.meta import delegates
 from .core import write_json
+from .stage import shared_help
 from .pretrain import pretrain
 from .classifiers import load_classifier
 from .evaluate import predict, accuracy_stats, own_inputs
@@ -96,7 +98,7 @@ def save_label_curve(per_seed:pd.DataFrame, folder:Path, png:Path|None=None) -> 
 
 # %% ../nbs/13_sweep.ipynb #6cf28035
 @delegates(pipeline_options)
-def sweep(out:str='runs/sweep', # Output folder
+def sweep(out:Annotated[str, shared_help.out]='runs/sweep',
           label_fracs:str='0.01,0.05,0.1,0.25,1', # Comma-separated fractions of the training labels
           **kwargs) -> pd.DataFrame:
     "Teacher, distilled student and label-only student at each label fraction (one MAE per seed): the label curve."

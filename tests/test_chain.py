@@ -29,6 +29,27 @@ def test_every_option_name_means_one_thing():
     for o, d in shared.items(): assert len(set(map(str, d.values()))) == 1, (o, d)
 
 
+def declared_help(f) -> dict:
+    "option -> the help text its command declares on its type (`Annotated[..., shared_help.NAME]`), None where a comment gives it."
+    import inspect, typing
+    hints = typing.get_type_hints(f, include_extras=True)
+    return {n: (typing.get_args(hints[n])[1] if typing.get_origin(hints.get(n)) is typing.Annotated else None)
+            for n in inspect.signature(f).parameters}
+
+
+def test_shared_help_declared_once():
+    "An option that several commands take reads its one help text from `shared_help`, in every command: none keeps a copy."
+    from maekd.stage import shared_help
+    decl = {c: declared_help(f) for c, f in commands.items()}
+    takers = defaultdict(list)
+    for c, d in decl.items():
+        for n in d: takers[n].append(c)
+    shared = {n for n, cs in takers.items() if len(cs) > 1} - {'models', 'kwargs'}
+    assert len(shared) >= 15
+    copies = [(c, n) for n in shared for c in takers[n] if decl[c][n] != shared_help.get(n)]
+    assert copies == [], copies
+
+
 def test_help_reads_right():
     "Metavars are type names, negated switches say what they turn off, and no option is left without help."
     for c, p in parsers().items():
