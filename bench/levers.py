@@ -4,7 +4,7 @@
 
 Each lever is a pair of rows with one architecture and one optimizer-step budget: the student distilled
 from the MAE teacher of `maekd run` (RUN/seedS/teacher, on all training images, no labels) and the same
-student trained on the 144 labels alone. Both rows' learning rates are tuned with `tune_lr` (the rule of
+student trained on the 144 labels alone. Both rows' learning rates are tuned with `search_lr` (the rule of
 `maekd run --tune-lr`: today x0.5, x1, x2 of a base rate, stepping past a winning edge; the stored results used
 the earlier x0.25, x1, x4 grid) on the tuning split of the first seed, then every seed is trained with them and scored once on its held-out images.
 
@@ -22,7 +22,7 @@ from maekd.core import write_json
 from maekd.data import load_images, split_idxs
 from maekd.finetune import finetune
 from maekd.distill import distill
-from maekd.pipeline import tune_lr, train_stage
+from maekd.pipeline import search_lr, train_stage
 from maekd.sweep import heldout_top1
 
 levers = {
@@ -40,7 +40,7 @@ def main(run='runs/demo3', out='runs/levers', seeds=(42, 43, 44), only=None):
         res[name], t0 = {}, time.time()
         for row, (fn, kw, base) in pair.items():
             teacher = lambda s: dict(teacher=str(run/f'seed{s}'/'teacher')) if fn is distill else {}
-            tuned = tune_lr({seeds[0]: (fn, {**kw, **teacher(seeds[0]), 'seed': seeds[0]})}, base, out/name/'tune'/row)
+            tuned = search_lr({seeds[0]: (fn, {**kw, **teacher(seeds[0]), 'seed': seeds[0]})}, base, out/name/'tune'/row)
             tops = []
             for s in seeds:
                 train_stage(out/name/f'seed{s}'/row, fn, resume=True, quiet=True, **kw, **teacher(s), lr=tuned['lr'], seed=s)

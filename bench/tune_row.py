@@ -1,4 +1,4 @@
-"""Tune one row of a finished `maekd run` with the run's own rule (`pipeline.tune_lr`: a x2 grid around the preset rate, the
+"""Tune one row of a finished `maekd run` with the run's own rule (`pipeline.search_lr`: a x2 grid around the preset rate, the
 mean accuracy on the tuning splits of the run's first two seeds, stepping past an edge that wins), for a row added after the
 presets were tuned.
 
@@ -7,7 +7,7 @@ presets were tuned.
 Prints the accuracy at each rate and writes RUN/tune_ROW.json."""
 import json, sys
 from pathlib import Path
-from maekd.pipeline import row_call, tune_lr, recipe_keys
+from maekd.pipeline import row_call, search_lr, recipe_keys
 from maekd.rows import ROWS, presets
 
 
@@ -20,7 +20,7 @@ def main(run, row):
     common = dict(data=cfg['data'], img_size=cfg['img_size'], precision=cfg.get('precision', 'fp32'), device=cfg.get('device'))
     calls = {s: row_call(ROWS[row], run/f'seed{s}', p, cfg['label_frac'], cfg['student'], cfg['arch']) for s in seeds}
     base = ROWS[row].lr
-    res = tune_lr({s: (fn, {**kw, **common, 'seed': s}) for s, (fn, kw) in calls.items()}, base, run/'tune'/row, quiet=False)
+    res = search_lr({s: (fn, {**kw, **common, 'seed': s}) for s, (fn, kw) in calls.items()}, base, run/'tune'/row, quiet=False)
     (run/f'tune_{row}.json').write_text(json.dumps(dict(row=row, seeds=seeds, base_lr=base, **res), indent=2) + '\n')
     print(res)
 

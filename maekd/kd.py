@@ -19,7 +19,7 @@ from .recipe import scaled_lr
 from .runs import learner_device
 from .recipe import NoDecayCallback, adamw
 from .classifiers import student_of, KDStudent, count_flops
-from .kd_loss import soft_target, feature_l1, kd_blend, kd_loss
+from .kd_loss import soft_target, feature_l1, kd_blend, logit_loss
 
 # %% ../nbs/06_kd.ipynb #c0a39d7b
 def student_accuracy(pred, *yb):
@@ -50,14 +50,14 @@ class KDCallback(Callback):
     "Distill `teacher` into the model: a frozen eval teacher on the same view in the same autocast; its logits: the last target."
     order = 20   # after MixedPrecision (10) has entered autocast
     def __init__(self, teacher:nn.Module, loss=soft_target, alpha:float=0.5, source:OnlineTeacher|None=None):
-        store_attr(but='source')           # loss: a logit loss with its settings bound, e.g. `kd_loss('soft', temperature=4.)`
+        store_attr(but='source')           # loss: a logit loss with its settings bound, e.g. `logit_loss('soft', temperature=4.)`
         self.source = source or OnlineTeacher()     # where the training batches' teacher logits come from
         self.valid_cache = {}                       # kept across fits: the teacher is frozen
 
     def before_fit(self):
         self.teacher.eval().requires_grad_(False).to(learner_device(self.learn))      # on the data's device
         self.use_labels = getattr(self.dls.train.dataset, 'y', None) is not None     # decided once, not per batch
-        self.learn.loss_func = self.kd_loss
+        self.learn.loss_func = self.student_loss
         self.source.setup(self.learn)
 
     def valid_logits(self, x):
@@ -72,7 +72,7 @@ class KDCallback(Callback):
         with torch.no_grad(): t = self.source.logits(self.teacher, self.xb[0])
         if t is not None: self.learn.yb = (*self.yb, t)
 
-    def kd_loss(self, pred, *yb):
+    def student_loss(self, pred, *yb):
         "`kd_blend` of the student's logits with the teacher's (the last target), and the labels if training has them."
         target = yb[0] if self.use_labels and len(yb) > 1 else None
         return kd_blend(pred, yb[-1], target, kd=self.loss, alpha=self.alpha)
@@ -94,7 +94,7 @@ def distill_learner(dls, student:nn.Module, teacher:nn.Module,
     check_choice('method', method, ('soft', 'hard', 'feature'))
     source = source or OnlineTeacher()
     source.check(student, teacher)
-    cbs = [KDCallback(teacher, kd_loss('soft' if method == 'feature' else method, temperature), alpha, source), NoDecayCallback()]
+    cbs = [KDCallback(teacher, logit_loss('soft' if method == 'feature' else method, temperature), alpha, source), NoDecayCallback()]
     if mixup: cbs.append(MixInputs(mixup))
     if method == 'feature':
         feat = feat_layers or default_feat_layers(student, teacher)

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['kd_losses', 'soft_target', 'hard_target', 'feature_l1', 'kd_blend', 'kd_loss']
+__all__ = ['kd_losses', 'soft_target', 'hard_target', 'feature_l1', 'kd_blend', 'logit_loss']
 
 # %% ../nbs/05_kd_loss.ipynb #67ff333e
 def soft_target(pred, teacher_pred, temperature:float=4.):
@@ -45,6 +45,6 @@ def kd_blend(pred, teacher_pred, target=None, kd=soft_target, alpha:float=0.5):
 
 kd_losses = {'soft': soft_target, 'hard': hard_target}
 
-def kd_loss(method:str='soft', temperature:float=4.):
+def logit_loss(method:str='soft', temperature:float=4.):
     "The logit loss `method` names, its settings bound: `partial(soft_target, temperature=...)` or `hard_target`."
     return partial(soft_target, temperature=temperature) if method == 'soft' else kd_losses[method]
