@@ -58,7 +58,6 @@ def main(rounds=5, bs=64, views=8):
     for r in range(rounds):
         for k, l in learners.items(): times[k].append(epoch_time(l))
         print(f'round {r}: ' + '  '.join(f'{k} {v[-1]:.2f}s' for k, v in times.items()))
-    alone = statistics.median(times['alone'])
     for k in ('online', 'masked', 'cache'):
         ratios = [a / b for a, b in zip(times[k], times['alone'])]
         print(f'{k:>6}: median epoch time {statistics.median(times[k]):.2f}s = {statistics.median(ratios):.2f}x the student alone')

@@ -59,7 +59,7 @@ def main():
     dev = resolve_device(a.device)
     if dev.type != 'cuda' and not a.smoke:
         print('gpu_check: no CUDA GPU here; nothing measured (use --smoke --device cpu to check the code path)'); return 2
-    lines = [f'# GPU check\n', f'- device: {torch.cuda.get_device_name(dev) if dev.type == "cuda" else platform.processor() or "cpu"}',
+    lines = ['# GPU check\n', f'- device: {torch.cuda.get_device_name(dev) if dev.type == "cuda" else platform.processor() or "cpu"}',
              f'- torch {torch.__version__}, CUDA {torch.version.cuda}, python {platform.python_version()}']
     if not a.no_tests:
         r = subprocess.run([sys.executable, '-m', 'pytest', str(ROOT/'tests'/'test_cuda.py'), '-q', '-p', 'no:cacheprovider'],

@@ -2,7 +2,6 @@
 short epoch each, then every rank writes a checksum of its final parameters next to the outputs."""
 import hashlib, sys, warnings
 from pathlib import Path
-import torch
 warnings.filterwarnings('ignore')
 from fastai.torch_core import rank_distrib, num_distrib
 from maekd.pretrain import pretrain

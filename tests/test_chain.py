@@ -2,7 +2,7 @@
 import argparse, json, re
 from collections import defaultdict
 import pandas as pd
-import pytest, torch
+import torch
 from maekd.cli import commands, command_parser
 from maekd.classifiers import create_student
 from helpers import run_main, assert_one_line_error

@@ -1,5 +1,5 @@
 "Two CPU processes (gloo) under `accelerate launch`: every stage trains, ranks end identical, rank 0 alone writes."
-import os, shutil, socket, subprocess, sys
+import os, shutil, socket, subprocess
 from pathlib import Path
 import pandas as pd
 import pytest

@@ -63,7 +63,7 @@ def test_run_refuses_unlabelled_and_non_empty(tmp_path, capsys):
 def test_equal_budgets_and_tuning_off_the_heldout_images(tmp_path, capsys):
     "Rows of one architecture take the same steps; tuning runs and int8 calibration never read held-out images."
     import torch
-    from maekd import evaluate, pipeline
+    from maekd import evaluate
     from maekd.data import load_images, split_idxs
     seen = []
     real = evaluate.quantize_int8

@@ -13,8 +13,7 @@ def test_same_numbers_as_reference(norm_pix):
     torch.manual_seed(0)
     ref = RefMAE(**CFG, norm_pix_loss=norm_pix)
     ours = create_mae('mae_vit_micro_patch4', **CFG, norm_pix_loss=norm_pix)
-    # the reference's own (randomly initialised) weights, in its training-file format, args included
-    ckpt = {'model': ref.state_dict(), 'epoch': 7, 'args': argparse.Namespace(mask_ratio=0.75)}
+    # the reference's own (randomly initialised) weights
     ours.load_state_dict(ref.state_dict(), strict=True)   # identical key names and shapes
     imgs, noise = torch.randn(4, 3, 32, 32), torch.rand(4, 64)
     with torch.no_grad():
