@@ -13,7 +13,7 @@ from maekd.classifiers import load_classifier
 from maekd.data import load_images
 from maekd.evaluate import (export_onnx, quantize_int8, onnx_predict, onnx_latency, accuracy_stats, own_inputs, machine_info,
                             machine_line)
-from maekd.rows import names
+from maekd.rows import row_names
 from maekd.verdicts import seed_split
 
 
@@ -26,7 +26,7 @@ def main(seed_dir):
     rows = ['| row | fp32 top-1 | int8 8-bit top-1 (drop) | int8 7-bit top-1 (drop) | int8 MB 8-bit / 7-bit | int8 ms 8-bit / 7-bit |',
             '|---|---|---|---|---|---|']
     with tempfile.TemporaryDirectory() as d:
-        for n in names:
+        for n in row_names:
             if not (seed_dir/n).is_dir(): continue
             model, spec = load_classifier(seed_dir/n)
             x, cal = own_inputs(ims.x[va], spec), own_inputs(ims.x[calib_idx], spec)

@@ -61,14 +61,14 @@ def seed_files(seed_dir:Path, tmp:Path, full_range:bool=False) -> tuple:
     from maekd.classifiers import load_classifier
     from maekd.data import load_images
     from maekd.evaluate import own_inputs, quantize_int8
-    from maekd.rows import names
+    from maekd.rows import row_names
     from maekd.verdicts import seed_split
     cfg = json.loads((seed_dir/'mae'/'config.json').read_text())
     ims = load_images(cfg['data'], cfg['img_size'])
     tr, va = seed_split(seed_dir, ims, cfg['seed'])
     calib = ims.x[tr[torch.randperm(len(tr), generator=torch.Generator().manual_seed(cfg['seed']))[:256]]]   # as score_models draws them
     inputs, files = {}, {}
-    for n in (n for n in names if (seed_dir/'onnx'/f'{n}.int8.onnx').exists()):
+    for n in (n for n in row_names if (seed_dir/'onnx'/f'{n}.int8.onnx').exists()):
         spec = load_classifier(seed_dir/n)[1]
         inputs[n] = tmp/f'{n}.npy'
         np.save(inputs[n], own_inputs(ims.x[va], spec).numpy().astype(np.float32))

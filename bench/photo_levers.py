@@ -20,7 +20,7 @@ from maekd.data import load_images, split_idxs
 from maekd.pipeline import final_accuracy, train_stage, row_call, _stage_done
 from maekd.rows import ROWS, presets, budget_steps
 from maekd.verdicts import late_gain
-from maekd.gains import paired_gain, says, gains_text
+from maekd.gains import paired_gain, ci_verdict, gains_text
 
 recipe = dict(augment='trivial', mixup=.8, cutmix=1.)              # the MAE fine-tuning recipe's augmentation
 ARMS = {                                                      # name -> (the row it trains, the options that differ from the row's)
@@ -37,11 +37,11 @@ PAIRS = [('cnn_tiny+trivial', 'cnn_tiny', 'TrivialAugment'), ('cnn_tiny+trivial+
          ('teacher+trivial+mix', 'teacher', 'the MAE recipe (TrivialAugment, mixup/CutMix), on the MAE teacher')]
 
 
-def arm_call(arm, p, label_frac, seed, mae):
+def arm_call(arm, plan, label_frac, seed, mae):
     "(stage, its options) for one seed of `arm`: the row's call as `maekd run` makes it, the arm's changes, scored on the tuning split."
     row, change = ARMS[arm]
     if row == 'teacher' and not mae: raise SystemExit(f'{arm} fine-tunes an MAE: name one per seed with --mae, e.g. runs/photos/seed{{seed}}/mae')
-    fn, kw = row_call(ROWS[row], Path('.'), p, label_frac, change.get('student', 'cnn_tiny'), 'mae_vit_micro_patch4',
+    fn, kw = row_call(ROWS[row], Path('.'), plan, label_frac, change.get('student', 'cnn_tiny'), 'mae_vit_micro_patch4',
                       mae=Path(mae.format(seed=42 + seed)) if row == 'teacher' else None)
     return fn, {**kw, **change, 'lr': ROWS[row].lr, 'valid': 'tune', 'seed': seed}
 
@@ -50,10 +50,10 @@ def main(data, seeds=3, out='runs/photo_levers', label_frac=.1, arms=None, mae=N
     out, arms = Path(out), arms or [a for a in ARMS if ARMS[a][0] != 'teacher' or mae]
     ims = load_images(data, 32)
     seeds_ = list(range(seeds))
-    p = budget_steps(presets['default'], len(split_idxs(ims, 0.2, 0)[0]))
+    plan = budget_steps(presets['default'], len(split_idxs(ims, 0.2, 0)[0]))
     for a in arms:                                            # arm by arm: the cheap arms' table is complete first
         for s in seeds_:
-            fn, kw = arm_call(a, p, label_frac, s, mae)
+            fn, kw = arm_call(a, plan, label_frac, s, mae)
             train_stage(out/a/f'seed{s}', fn, resume=True, quiet=True, data=data, img_size=32, **kw)
     arms = [a for a in ARMS if a in arms or all(_stage_done(out/a/f'seed{s}') for s in seeds_)]   # and the arms finished before
     acc = {a: [final_accuracy(out/a/f'seed{s}') * 100 for s in seeds_] for a in arms}
@@ -65,18 +65,18 @@ def main(data, seeds=3, out='runs/photo_levers', label_frac=.1, arms=None, mae=N
     for a, b, what in PAIRS:
         if a not in acc or b not in acc: continue
         g = paired_gain(acc[a], acc[b])
-        lines.append(f"| {what} ({a} vs {b}) | {g['mean']:+.1f} | {g['lo']:+.1f} to {g['hi']:+.1f} | {says(g['lo'], g['hi'])} | "
+        lines.append(f"| {what} ({a} vs {b}) | {g['mean']:+.1f} | {g['lo']:+.1f} to {g['hi']:+.1f} | {ci_verdict(g['lo'], g['hi'])} | "
                      + gains_text(g['gains']) + ' |')
-    steps = {r: (p[f'{ROWS[r].budget}_steps'], p[f'{ROWS[r].budget}_bs'], ROWS[r].lr) for r in {ARMS[a][0] for a in arms}}
+    steps = {r: (plan[f'{ROWS[r].budget}_steps'], plan[f'{ROWS[r].budget}_bs'], ROWS[r].lr) for r in {ARMS[a][0] for a in arms}}
     text = (f"Levers for photos on `{data}` ({len(ims)} images), written by `python bench/photo_levers.py`: rows of `maekd run` "
             f"trained on {label_frac:.0%} of each seed's training labels less its tuning split, with the default preset's budgets "
-            f"for the {p['n_train']} training images and the presets' rates, untuned ("
+            f"for the {plan['n_train']} training images and the presets' rates, untuned ("
             + '; '.join(f"{r}: {n} steps at batch {b}, base lr {lr:g}" for r, (n, b, lr) in sorted(steps.items()))
             + (f"; teachers fine-tuned from `{mae}`" if mae and 'teacher' in steps else '')
             + f"), scored on the tuning split of seeds {', '.join(map(str, seeds_))}.\n\n" + '\n'.join(lines) + '\n')
     res = Path(__file__).parent/'results'/'photo_levers'
     res.with_suffix('.md').write_text(text)
-    res.with_suffix('.json').write_text(json.dumps(dict(data=str(data), steps=p['student_steps'], bs=p['student_bs'], budgets=steps,
+    res.with_suffix('.json').write_text(json.dumps(dict(data=str(data), steps=plan['student_steps'], bs=plan['student_bs'], budgets=steps,
                                                         mae=mae, seeds=seeds_, accuracy=acc, last_quarter=late), indent=1))
     print(text)
 

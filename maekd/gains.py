@@ -9,7 +9,7 @@ import pandas as pd
 from scipy import stats
 
 # %% auto #0
-__all__ = ['mean_ci', 'paired_gain', 'gain_row', 'gains_text', 'says', 'top1_points', 'gains_of', 'seeds_needed']
+__all__ = ['mean_ci', 'paired_gain', 'gain_row', 'gains_text', 'ci_verdict', 'top1_points', 'gains_of', 'seeds_needed']
 
 # %% ../nbs/09a_gains.ipynb #eac91b6a
 def mean_ci(v, tol:float=0.) -> tuple:
@@ -35,7 +35,7 @@ def gains_text(gains, sep:str=' ') -> str:
     "Per-seed gains as text: points with their sign, one decimal."
     return sep.join(f'{v:+.1f}' for v in gains)
 
-def says(lo:float, hi:float) -> str:
+def ci_verdict(lo:float, hi:float) -> str:
     "What a 95% interval of a gain says: paid (above zero), did not pay (below zero), not established (holds zero or none)."
     return 'paid' if lo > 0 else 'did not pay' if hi < 0 else 'not established'
 

@@ -38,16 +38,16 @@ def tuning_table(tuned:dict) -> pd.DataFrame:
 # %% ../nbs/12_pipeline.ipynb #003f870c
 recipe_keys = ('augment', 'mixup', 'cutmix')   # the training recipe a preset sets (off when it does not) and options override
 
-def row_recipe(row:Row, p:dict, frac:float) -> dict:
-    "The recipe options of the preset `p` that are on, as `row`'s stage takes them: finetune all; distill the policy, and mixup without labels."
-    on = {k: p[k] for k in recipe_keys if p.get(k) not in (None, 0, 'none')}
+def row_recipe(row:Row, plan:dict, frac:float) -> dict:
+    "The recipe options of `plan` that are on, as `row`'s stage takes them: finetune all; distill the policy, and mixup without labels."
+    on = {k: plan[k] for k in recipe_keys if plan.get(k) not in (None, 0, 'none')}
     if row.stage == 'finetune': return on
     return {k: v for k, v in on.items() if k == 'augment' or (k == 'mixup' and not frac)}   # function matching blends unlabelled images
 
-def row_call(row:Row, out:Path, p:dict, label_frac:float, student:str, arch:str, mae:Path|None=None) -> tuple:
-    "(stage function, its arguments) that train `row` into `out/row.name` with the budgets and recipe of the preset `p` (MAE: `out/mae`)."
+def row_call(row:Row, out:Path, plan:dict, label_frac:float, student:str, arch:str, mae:Path|None=None) -> tuple:
+    "(stage function, its arguments) that train `row` into `out/row.name` with the budgets and recipe of `plan` (MAE: `out/mae`)."
     frac = label_frac if row.labels == 'frac' else row.labels
-    kw = dict(steps=p[f'{row.budget}_steps'], bs=p[f'{row.budget}_bs'], **row_recipe(row, p, frac))
+    kw = dict(steps=plan[f'{row.budget}_steps'], bs=plan[f'{row.budget}_bs'], **row_recipe(row, plan, frac))
     labels = {'label_frac': frac} if frac else {}
     if row.stage == 'distill': return distill, dict(teacher=str(out/row.source), student=student, **kw, **labels)
     if row.source == 'mae': return finetune, dict(mae=str(mae or out/'mae'), label_frac=frac, **kw)
@@ -136,42 +136,42 @@ def pipeline_options(preset:Preset='default', # default, or quick (a smoke test 
 
 def start_pipeline(cmd:str, out, **kwargs) -> tuple:
     "Check the shared options, load the labelled images and prepare `out` (unless resuming): (options, images, out)."
-    o = AttrDict(pipeline_options(**kwargs))
-    check_choice('preset', o.preset, presets)
-    if o.seeds < 1: raise ValueError(f'seeds must be at least 1, got {o.seeds}')
-    budgets = {k: o[k] for k in _budgets if o[k] is not None}
+    opts = AttrDict(pipeline_options(**kwargs))
+    check_choice('preset', opts.preset, presets)
+    if opts.seeds < 1: raise ValueError(f'seeds must be at least 1, got {opts.seeds}')
+    budgets = {k: opts[k] for k in _budgets if opts[k] is not None}
     check_positive(**budgets)
     given = {a for a in ('teacher', 'student') if f'{a}_passes' in budgets or f'{a}_steps' in budgets}
-    p = {k: v for k, v in presets[o.preset].items() if k.split('_')[0] not in given or k.endswith('_bs')}  # a budget given replaces the preset's
-    p.update({**budgets, **{k: o[k] for k in recipe_keys if o[k] is not None}})       # the budgets and the recipe given, over the preset's
-    for a in ('teacher', 'student'): check_recipe(p.get('augment', 'none'), p.get('mixup', 0.), p.get('cutmix', 0.), p[f'{a}_bs'])
-    if o.img_size is None: o.img_size = preset_img_size(o.arch)
-    o.device = resolve_device(o.device)                      # once for the run: every stage and the report use it
-    o.precision = resolve_precision(o.precision, o.device)
-    ims = load_images(o.data, o.img_size)
+    plan = {k: v for k, v in presets[opts.preset].items() if k.split('_')[0] not in given or k.endswith('_bs')}  # a budget given replaces the preset's
+    plan.update({**budgets, **{k: opts[k] for k in recipe_keys if opts[k] is not None}})       # the budgets and the recipe given, over the preset's
+    for a in ('teacher', 'student'): check_recipe(plan.get('augment', 'none'), plan.get('mixup', 0.), plan.get('cutmix', 0.), plan[f'{a}_bs'])
+    if opts.img_size is None: opts.img_size = preset_img_size(opts.arch)
+    opts.device = resolve_device(opts.device)                      # once for the run: every stage and the report use it
+    opts.precision = resolve_precision(opts.precision, opts.device)
+    ims = load_images(opts.data, opts.img_size)
     if not ims.labelled:
-        raise ValueError(f'maekd {cmd} needs labelled images (class folders) to fine-tune and evaluate: {o.data} has none')
-    o.p = budget_steps(p, len(split_idxs(ims, 0.2, o.seed)[0]))                 # steps from passes over the training images
+        raise ValueError(f'maekd {cmd} needs labelled images (class folders) to fine-tune and evaluate: {opts.data} has none')
+    opts.plan = budget_steps(plan, len(split_idxs(ims, 0.2, opts.seed)[0]))                 # steps from passes over the training images
     out = Path(out)
-    if o.resume and not (out/f'{cmd}.json').exists() and out.exists() and any(out.iterdir()):
+    if opts.resume and not (out/f'{cmd}.json').exists() and out.exists() and any(out.iterdir()):
         raise FileNotFoundError(f'nothing to resume in {out} (no {cmd}.json): run without --resume to start')
-    if not o.resume: prepare_out(out, force=o.force)
+    if not opts.resume: prepare_out(out, force=opts.force)
     out.mkdir(parents=True, exist_ok=True)
-    o.common = dict(data=o.data, img_size=o.img_size, precision=o.precision, device=o.device,   # what every stage takes
-                    channels_last=o.channels_last, compile=o.compile)
-    o.final = dict(quiet=o.quiet, valid='none', **o.common)   # final models: no validation, held-out images read once, by the report
-    return o, ims, out
+    opts.common = dict(data=opts.data, img_size=opts.img_size, precision=opts.precision, device=opts.device,   # what every stage takes
+                    channels_last=opts.channels_last, compile=opts.compile)
+    opts.final = dict(quiet=opts.quiet, valid='none', **opts.common)   # final models: no validation, held-out images read once, by the report
+    return opts, ims, out
 
-def _train_seeds(group:list, o, ims, out:Path, label_frac:float, tune_lr:int, tuned:dict):
+def _train_seeds(group:list, opts, ims, out:Path, label_frac:float, tune_lr:int, tuned:dict):
     "Train the MAE and every row of `ROWS` for the seeds of `group`, row by row (tuning a row on them first), then report each seed."
-    final = dict(resume=o.resume or bool(tune_lr), **o.final)
-    for s in group: train_stage(out/f'seed{s}'/'mae', pretrain, **final, epochs=o.p['pretrain_epochs'], arch=o.arch, seed=s)
+    final = dict(resume=opts.resume or bool(tune_lr), **opts.final)
+    for s in group: train_stage(out/f'seed{s}'/'mae', pretrain, **final, epochs=opts.plan['pretrain_epochs'], arch=opts.arch, seed=s)
     for row in ROWS.values():        # in order: a row's teacher is trained (and tuned) before the row is tuned
-        calls = {s: row_call(row, out/f'seed{s}', o.p, label_frac, o.student, o.arch) for s in group}
-        tries = {s: (fn, {**kw, 'seed': s, **o.common}) for s, (fn, kw) in calls.items()}
-        lr = row_lr(row, tries, tuned, out, o.quiet) if tune_lr else row.lr
+        calls = {s: row_call(row, out/f'seed{s}', opts.plan, label_frac, opts.student, opts.arch) for s in group}
+        tries = {s: (fn, {**kw, 'seed': s, **opts.common}) for s, (fn, kw) in calls.items()}
+        lr = row_lr(row, tries, tuned, out, opts.quiet) if tune_lr else row.lr
         for s, (fn, kw) in calls.items(): train_stage(out/f'seed{s}'/row.name, fn, **final, **kw, lr=lr, seed=s)
-    for s in group: seed_report(out/f'seed{s}', ims, s, o.p, o.quiet, o.device)
+    for s in group: seed_report(out/f'seed{s}', ims, s, opts.plan, opts.quiet, opts.device)
 
 @delegates(pipeline_options)
 def run(out:Annotated[str, shared_help.out]='runs/demo',
@@ -179,14 +179,14 @@ def run(out:Annotated[str, shared_help.out]='runs/demo',
         tune_lr:int=0, # Choose each row's learning rate first, by its mean accuracy on the tuning splits of this many seeds (0: the preset's)
         **kwargs) -> pd.DataFrame:
     "Pretrain, fine-tune, distill, train the baselines with equal budgets, and write the report (mean +- std over seeds)."
-    o, ims, out = start_pipeline('run', out, **kwargs)
-    seeds = [o.seed + i for i in range(o.seeds)]
+    opts, ims, out = start_pipeline('run', out, **kwargs)
+    seeds = [opts.seed + i for i in range(opts.seeds)]
     if not 0 <= tune_lr <= len(seeds):
         raise ValueError(f'--tune-lr {tune_lr}: rates are tuned on the splits of the run\'s own seeds: give 0 to {len(seeds)}, or more --seeds')
-    write_json(dict(data=str(o.data), preset=o.preset, **{k: o.p[k] for k in (*_budgets, 'n_train', *recipe_keys) if k in o.p}, label_frac=label_frac, student=o.student,
-                    arch=o.arch, img_size=o.img_size, seeds=seeds, tune_lr=int(tune_lr), device=str(o.device),
-                    precision=o.precision), out/'run.json')
+    write_json(dict(data=str(opts.data), preset=opts.preset, **{k: opts.plan[k] for k in (*_budgets, 'n_train', *recipe_keys) if k in opts.plan}, label_frac=label_frac, student=opts.student,
+                    arch=opts.arch, img_size=opts.img_size, seeds=seeds, tune_lr=int(tune_lr), device=str(opts.device),
+                    precision=opts.precision), out/'run.json')
     tuned = json.loads((out/'tune.json').read_text()) if (out/'tune.json').exists() else {}
     groups = ([seeds[:tune_lr]] if tune_lr else []) + [[s] for s in seeds[tune_lr:]]   # the tuning seeds together, then one by one
-    for group in groups: _train_seeds(group, o, ims, out, label_frac, tune_lr, tuned)
-    return run_report(out, o.quiet)
+    for group in groups: _train_seeds(group, opts, ims, out, label_frac, tune_lr, tuned)
+    return run_report(out, opts.quiet)

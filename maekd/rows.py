@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from fastcore.basics import str_enum
 
 # %% auto #0
-__all__ = ['ROWS', 'names', 'verdict_pairs', 'presets', 'Preset', 'Row', 'budget_steps']
+__all__ = ['ROWS', 'row_names', 'verdict_pairs', 'presets', 'Preset', 'Row', 'budget_steps']
 
 # %% ../nbs/10_rows.ipynb #e27ce200
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ ROWS = {r.name: r for r in (
     Row('student_scratch', 'finetune', 'student', None, 'frac', 8e-3),
     Row('student_self_kd', 'distill', 'student', 'student_scratch', 0., 8e-3),    # the label-only student teaches its copy
     Row('student_all_labels', 'finetune', 'student', None, 1., 1.6e-2))}
-names = list(ROWS)                                                     # the report's rows, in training order
+row_names = list(ROWS)                                                     # the report's rows, in training order
 verdict_pairs = [(r.name, b, what) for r in ROWS.values() for b, what in r.judged]
 
 # %% ../nbs/10_rows.ipynb #d9832a44
@@ -44,7 +44,7 @@ presets = {   # budgets in passes over the training images (the digits' 400 and 
 }
 Preset = str_enum('Preset', *presets)    # the choices of `--preset`
 
-def budget_steps(p:dict, n_train:int) -> dict:
-    "`p` with the steps of the teachers and of the students: `{a}_steps` if set, else `{a}_passes` over `n_train` images at `{a}_bs`."
-    steps = lambda a: p.get(f'{a}_steps') or max(1, round(p[f'{a}_passes'] * n_train / p[f'{a}_bs']))
-    return {**p, 'teacher_steps': steps('teacher'), 'student_steps': steps('student'), 'n_train': n_train}
+def budget_steps(plan:dict, n_train:int) -> dict:
+    "`plan` (budgets and recipe) with the steps of the teachers and of the students: `{a}_steps` if set, else `{a}_passes` over `n_train` images at `{a}_bs`."
+    steps = lambda a: plan.get(f'{a}_steps') or max(1, round(plan[f'{a}_passes'] * n_train / plan[f'{a}_bs']))
+    return {**plan, 'teacher_steps': steps('teacher'), 'student_steps': steps('student'), 'n_train': n_train}

@@ -20,7 +20,7 @@ from .evaluate import predict, accuracy_stats, own_inputs
 from .pipeline import row_call, train_stage, pipeline_options, start_pipeline
 from .rows import ROWS
 from .verdicts import cost_of, seed_split
-from .gains import gain_row, says
+from .gains import gain_row, ci_verdict
 
 # %% ../nbs/13_sweep.ipynb #25818c11
 sweep_rows = ('teacher', 'student_kd', 'student_scratch', 'student_self_kd')    # the rows of `ROWS` that the label curve trains
@@ -67,7 +67,7 @@ def gains_md(gains:pd.DataFrame) -> str:
     lines = ['| labels | student_kd over | gain (points) | 95% CI | verdict | per seed |', '|---|---|---|---|---|---|']
     for g in gains.itertuples():
         ci = 'none' if pd.isna(g.lo) else f'{g.lo:+.1f} to {g.hi:+.1f}'
-        lines.append(f'| {g.label_frac:.0%} | {g.baseline} | {g.gain:+.1f} | {ci} | {says(g.lo, g.hi)} | {g.per_seed} |')
+        lines.append(f'| {g.label_frac:.0%} | {g.baseline} | {g.gain:+.1f} | {ci} | {ci_verdict(g.lo, g.hi)} | {g.per_seed} |')
     return '\n'.join(lines) + '\n'
 
 # %% ../nbs/13_sweep.ipynb #a13a536f
@@ -103,20 +103,20 @@ def sweep(out:Annotated[str, shared_help.out]='runs/sweep',
           **kwargs) -> pd.DataFrame:
     "Teacher, distilled student and label-only student at each label fraction (one MAE per seed): the label curve."
     fracs = label_fracs_of(label_fracs)
-    o, ims, out = start_pipeline('sweep', out, **kwargs)
-    p, seed, recs = o.p, o.seed, []
-    write_json(dict(data=str(o.data), preset=o.preset, label_fracs=fracs, student=o.student, arch=o.arch,
-                    seeds=[seed + i for i in range(o.seeds)]), out/'sweep.json')
-    for s in range(seed, seed + o.seeds):
+    opts, ims, out = start_pipeline('sweep', out, **kwargs)
+    plan, seed, recs = opts.plan, opts.seed, []
+    write_json(dict(data=str(opts.data), preset=opts.preset, label_fracs=fracs, student=opts.student, arch=opts.arch,
+                    seeds=[seed + i for i in range(opts.seeds)]), out/'sweep.json')
+    for s in range(seed, seed + opts.seeds):
         seed_dir = out/f'seed{s}'
-        train_stage(seed_dir/'mae', pretrain, resume=o.resume, **o.final, epochs=p['pretrain_epochs'], arch=o.arch, seed=s)
+        train_stage(seed_dir/'mae', pretrain, resume=opts.resume, **opts.final, epochs=plan['pretrain_epochs'], arch=opts.arch, seed=s)
         va = seed_split(seed_dir, ims, s)[1]
         for f in fracs:
             fd = seed_dir/f'frac{f:g}'
             for n in sweep_rows:
-                fn, kw = row_call(ROWS[n], fd, p, f, o.student, o.arch, mae=seed_dir/'mae')
-                train_stage(fd/n, fn, resume=o.resume, **o.final, **kw, lr=ROWS[n].lr, seed=s)
-                recs.append(dict(seed=s, label_frac=f, model=n, top1=heldout_top1(fd/n, ims, va, o.device), labels=cost_of(fd/n)['labels_used']))
+                fn, kw = row_call(ROWS[n], fd, plan, f, opts.student, opts.arch, mae=seed_dir/'mae')
+                train_stage(fd/n, fn, resume=opts.resume, **opts.final, **kw, lr=ROWS[n].lr, seed=s)
+                recs.append(dict(seed=s, label_frac=f, model=n, top1=heldout_top1(fd/n, ims, va, opts.device), labels=cost_of(fd/n)['labels_used']))
     df = save_label_curve(pd.DataFrame(recs), out)
-    if not o.quiet: print(df.to_string(index=False))
+    if not opts.quiet: print(df.to_string(index=False))
     return df

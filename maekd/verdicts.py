@@ -12,8 +12,8 @@ from .data import split_idxs
 from .core import write_json
 from .evaluate import report_markdown, plot_pareto, machine_line, int8_note
 from .report import score_models
-from .gains import mean_ci, gains_of, gains_text, says, seeds_needed
-from .rows import names, verdict_pairs
+from .gains import mean_ci, gains_of, gains_text, ci_verdict, seeds_needed
+from .rows import row_names, verdict_pairs
 
 # %% auto #0
 __all__ = ['plateau_rule', 'train_seconds', 'cost_of', 'seed_split', 'seed_report', 'verdict', 'headline', 'verdict_table',
@@ -43,12 +43,12 @@ def seed_split(out:Path, ims, seed:int) -> tuple:
     "(train, held-out) indices of the seed whose run is in `out`, split as its MAE pretraining split them."
     return split_idxs(ims, _valid_pct(out), seed)
 
-def seed_report(out:Path, ims, seed:int, p:dict, quiet:bool=True, device=None) -> pd.DataFrame:
+def seed_report(out:Path, ims, seed:int, plan:dict, quiet:bool=True, device=None) -> pd.DataFrame:
     "Measure the models of one seed's run in `out` on its held-out images; write `out/report.*`."
-    df = score_models({n: out/n for n in names}, ims, seed, _valid_pct(out), out=out, onnx=p['onnx'], runs=p['runs'],
+    df = score_models({n: out/n for n in row_names}, ims, seed, _valid_pct(out), out=out, onnx=plan['onnx'], runs=plan['runs'],
                       progress=not quiet, device=device)
     va = seed_split(out, ims, seed)[1]
-    cost = pd.DataFrame([dict(model=n, **cost_of(out/n)) for n in names])
+    cost = pd.DataFrame([dict(model=n, **cost_of(out/n)) for n in row_names])
     df = df.merge(cost, on='model').assign(seed=seed, n_heldout=len(va))
     df.to_csv(out/'report.csv', index=False)
     write_json(df.to_dict('records'), out/'report.json')
@@ -61,7 +61,7 @@ def verdict(per_seed:pd.DataFrame) -> list:
     for g in gains_of(per_seed, verdict_pairs):
         a, b, what = g['a'], g['b'], g['what']
         seeds = f"{g['n']} seeds: {gains_text(g['gains'], ', ')}"
-        ci, says_ = f"95% CI {g['lo']:+.1f} to {g['hi']:+.1f}", says(g['lo'], g['hi'])
+        ci, says_ = f"95% CI {g['lo']:+.1f} to {g['hi']:+.1f}", ci_verdict(g['lo'], g['hi'])
         if g['n'] < 2:
             lines.append(f"verdict: {what}: one seed, no interval: {a} {g['mean']:+.1f} points against {b}; run with --seeds 3 or more")
         elif np.isnan(g['lo']):          # every seed gave the same gain: a t interval needs a spread to measure
@@ -92,7 +92,7 @@ def verdict_table(per_seed:pd.DataFrame) -> pd.DataFrame:
     "The verdicts of a run as a table: each question, its rows, the mean paired gain, its 95% interval, what it says, every seed's gain."
     return pd.DataFrame([{'gain of': g['what'], 'rows': f"{g['a']} - {g['b']}", 'points': f"{g['mean']:+.1f}",
                           '95% CI': 'none' if np.isnan(g['lo']) else f"{g['lo']:+.1f} to {g['hi']:+.1f}",
-                          'verdict': says(g['lo'], g['hi']), 'per seed': gains_text(g['gains'])}
+                          'verdict': ci_verdict(g['lo'], g['hi']), 'per seed': gains_text(g['gains'])}
                          for g in gains_of(per_seed, verdict_pairs)])
 
 # %% ../nbs/11_verdicts.ipynb #c4a1f2ea
@@ -123,7 +123,7 @@ def _curve_gain(out:Path, row:str, seeds:list, tuned:dict) -> tuple:
 def plateaus(out:Path, seeds:list, tuned:dict) -> pd.DataFrame:
     "Per row of `ROWS` in the run in `out`: what its curve's last quarter gained, and whether that is a plateau by `plateau_rule`."
     recs = [dict(model=n, judged=j, last_quarter=g, plateau=g < plateau_rule[j] if j in plateau_rule else None)
-            for n in names for j, g in [_curve_gain(out, n, seeds, tuned)]]
+            for n in row_names for j, g in [_curve_gain(out, n, seeds, tuned)]]
     return pd.DataFrame(recs)
 
 def plateau_note(pl:pd.DataFrame) -> str:
@@ -167,7 +167,7 @@ def run_report(out, quiet:bool=False) -> pd.DataFrame:
     df.to_csv(out/'report.csv', index=False)
     write_json(df.to_dict('records'), out/'report.json')
     plot_pareto(df, out/'pareto.png')
-    links = {n: f'seed{per_seed["seed"].min()}/{n}/' for n in names}
+    links = {n: f'seed{per_seed["seed"].min()}/{n}/' for n in row_names}
     mf = out/f'seed{seeds[0]}'/'machine.json'                        # written by the seed's report (absent in older runs)
     m = json.loads(mf.read_text()) if mf.exists() else None
     if m: write_json(m, out/'machine.json')

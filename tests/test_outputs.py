@@ -29,14 +29,14 @@ def marked():
 
 
 def namespace(d: dict) -> dict:
-    "The chapter's module (private names too) plus its cells that only import."
+    "The chapter's module (private names too) plus the imports its cells make at their top level."
     exp = next(''.join(c['source']) for c in d['cells'] if '#| default_exp' in ''.join(c['source']))
     ns = dict(vars(importlib.import_module('maekd.' + exp.split('default_exp')[1].split()[0])))
     for c in d['cells']:
         src = ''.join(c['source'])
         if c['cell_type'] != 'code' or src.lstrip().startswith(('%', '!')): continue
-        body = ast.parse(src).body
-        if body and all(isinstance(n, (ast.Import, ast.ImportFrom)) for n in body): exec(src, ns)
+        imports = [n for n in ast.parse(src).body if isinstance(n, (ast.Import, ast.ImportFrom))]
+        if imports: exec(compile(ast.Module(imports, type_ignores=[]), 'imports', 'exec'), ns)
     return ns
 
 
