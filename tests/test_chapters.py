@@ -52,3 +52,15 @@ def test_readme_first_screen():
     assert len(lines) < 200, len(lines)
     first = '\n'.join(lines[:60])
     assert '## Install' in first and first.count('\n| ') >= 4, 'the first screen lost its result table or install'
+
+
+def commented_commands(block: str) -> list:
+    "Lines of a shell block whose comment holds a command (`&&`, `|` or `;` after the `#`): a reader's copy would not run it."
+    return [ln for ln in block.splitlines() if '#' in ln and re.search(r'&&|\||;', ln.split('#', 1)[1])]
+
+
+def test_readme_commands_run_as_shown():
+    "No shell line of the README hides part of its command in a comment."
+    blocks = re.findall(r'^```(?:sh|bash)\n(.*?)^```', (NBS.parent / 'README.md').read_text(), re.M | re.S)
+    assert blocks and not [ln for b in blocks for ln in commented_commands(b)]
+    assert commented_commands('python3 -m venv .venv   # Python 3.10 && source .venv/bin/activate')   # the slip it catches
