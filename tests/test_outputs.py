@@ -69,7 +69,7 @@ def test_cells_are_marked():
     assert len(list(marked())) >= 10
 
 
-@pytest.mark.parametrize('d,c', marked())
+@pytest.mark.parametrize('d,c', list(marked()))
 def test_stored_output_is_current(d, c):
     src = ''.join(c['source'])
     assert (NBS / MARK.search(src)[1]).exists(), f'the file this cell renders is missing: {MARK.search(src)[1]}'
