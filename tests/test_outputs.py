@@ -20,12 +20,13 @@ NBS = Path(__file__).resolve().parents[1] / 'nbs'
 MARK = re.compile(r'^# renders (\S+)', re.M)
 
 
-def marked():
+def marked() -> list:
     "(notebook, cell) for every code cell that opens with `# renders FILE`."
-    for nb in sorted(NBS.glob('*.ipynb')):
-        d = json.loads(nb.read_text())
-        for c in d['cells']:
-            if c['cell_type'] == 'code' and MARK.search(''.join(c['source'])): yield pytest.param(d, c, id=f"{nb.stem}:{c['id']}")
+    nbs = {nb.stem: json.loads(nb.read_text()) for nb in sorted(NBS.glob('*.ipynb'))}
+    return [pytest.param(d, c, id=f"{stem}:{c['id']}") for stem, d in nbs.items() for c in d['cells']
+            if c['cell_type'] == 'code' and MARK.search(''.join(c['source']))]
+
+MARKED = marked()                                             # read once: the count below and the parametrize share it
 
 
 def namespace(d: dict) -> dict:
@@ -66,10 +67,10 @@ def stored(c: dict) -> tuple:
 
 def test_cells_are_marked():
     "The chapters that render stored results mark those cells (so the test below has something to compare)."
-    assert len(list(marked())) >= 10
+    assert len(MARKED) >= 10
 
 
-@pytest.mark.parametrize('d,c', list(marked()))
+@pytest.mark.parametrize('d,c', MARKED)
 def test_stored_output_is_current(d, c):
     src = ''.join(c['source'])
     assert (NBS / MARK.search(src)[1]).exists(), f'the file this cell renders is missing: {MARK.search(src)[1]}'
