@@ -1,41 +1,50 @@
 """Render nbs/index.ipynb into README.md without Quarto (which cannot be installed offline).
 
 Markdown cells are copied, code cells become python blocks followed by their text output; cells marked
-`#| hide` are left out. A line `<!-- include results/FILE.md -->` in a markdown cell is replaced by that
-file of `nbs/`, and a line `<!-- table FUNCTION results/FILE.csv -->` by `maekd.core.md_table` of `maekd.verdicts.FUNCTION` applied to
-that stored file: the results tables are stored reports of real runs, never pasted by hand.
-`python .ci/readme.py --check` exits 1 when README.md is out of date (or a stored report changed);
+`#| hide` are left out. In nbs/index.ipynb itself (the docs site's home page renders it too) the lines between
+`<!-- include results/FILE.md -->` and `<!-- /include -->` are that file of `nbs/`, and the lines between
+`<!-- table FUNCTION results/FILE.csv -->` and `<!-- /table -->` are `maekd.core.md_table` of
+`maekd.study.verdicts.FUNCTION` applied to that stored file: this script writes them, so the results tables are
+stored reports of real runs, never pasted by hand.
+`python .ci/readme.py --check` exits 1 when nbs/index.ipynb or README.md is out of date (or a stored report changed);
 `python .ci/readme.py --store RUN_DIR [SWEEP_DIR]` stores the report (and label curve) of a finished run on the digits;
 `python .ci/readme.py --store-photos RUN_DIR` stores a run on photos into `nbs/results/photos/` beside it.
 """
 import json, re, shutil, sys
 from pathlib import Path
 import pandas as pd
-from maekd import verdicts
+from maekd.study import verdicts
 from maekd.core import md_table
-from maekd.sweep import save_label_curve
+from maekd.study.sweep import save_label_curve
 
 root = Path(__file__).resolve().parents[1]
-INCLUDE = re.compile(r'<!-- include (\S+) -->')
-TABLE = re.compile(r'<!-- table (\w+) (\S+) -->')
+MARKS = re.compile(r'<!-- /?(?:table|include)\b[^>]*-->\n\n?')      # the markers, left out of README.md
+FILLED = re.compile(r'(<!-- (table|include) (?:(\w+) )?(\S+) -->\n).*?(<!-- /\2 -->)', re.S)
 
 
 def table(fn, csv):
-    "The markdown of `maekd.verdicts.fn` on the stored per-seed rows `csv` (relative to nbs/)."
+    "The markdown of `maekd.study.verdicts.fn` on the stored per-seed rows `csv` (relative to nbs/)."
     return md_table(getattr(verdicts, fn)(pd.read_csv(root / 'nbs' / csv))).strip()
 
 
-def include(md):
-    "Markdown with every include line replaced by the file it names (relative to nbs/), every table line by its table."
-    md = TABLE.sub(lambda m: table(m.group(1), m.group(2)), md)
-    return INCLUDE.sub(lambda m: (root / 'nbs' / m.group(1)).read_text().strip(), md)
+def filled(m):
+    "What goes between a marker and its end: the stored file it names (relative to nbs/), or the table drawn from it."
+    body = table(m.group(3), m.group(4)) if m.group(2) == 'table' else (root / 'nbs' / m.group(4)).read_text().strip()
+    return f'{m.group(1)}\n{body}\n\n{m.group(5)}'
+
+
+def fill(nb):
+    "`nb` with every marked block of its markdown cells drawn again from the stored files."
+    for c in nb['cells']:
+        if c['cell_type'] == 'markdown': c['source'] = FILLED.sub(filled, ''.join(c['source'])).splitlines(keepends=True)
+    return nb
 
 
 def render(nb):
     out = []
     for c in nb['cells']:
         src = ''.join(c['source'])
-        if c['cell_type'] == 'markdown': out.append(include(src).replace('](images/', '](nbs/images/')); continue
+        if c['cell_type'] == 'markdown': out.append(MARKS.sub('', src).replace('](images/', '](nbs/images/')); continue
         if '#| hide' in src: continue
         out.append('```python\n' + '\n'.join(l for l in src.splitlines() if not l.startswith('#|')) + '\n```')
         for o in c.get('outputs', []):
@@ -83,7 +92,7 @@ def store_run(run, res, png):
     (res / 'run_summary.md').write_text(summary(run))
     if (run / 'tune.json').exists(): shutil.copy(run / 'tune.json', res / 'tune_default.json')   # where the rates came from
     first = run / f"seed{json.loads((run / 'run.json').read_text())['seeds'][0]}" / 'teacher' / 'history.csv'
-    if first.exists(): shutil.copy(first, res / 'teacher_history.csv')    # the first seed's teacher learning curve, for 04_finetune
+    if first.exists(): shutil.copy(first, res / 'teacher_history.csv')    # the first seed's teacher learning curve, for 02b_finetune
 
 
 def store(run, sweep=None):
@@ -101,11 +110,14 @@ if __name__ == '__main__':
     if '--store-photos' in sys.argv:
         run = sys.argv[sys.argv.index('--store-photos') + 1]
         store_run(run, root / 'nbs' / 'results' / 'photos', root / 'nbs' / 'images' / 'pareto_photos.png'); sys.exit(0)
-    nb = json.loads((root / 'nbs' / 'index.ipynb').read_text())
+    index = root / 'nbs' / 'index.ipynb'
+    nb = fill(json.loads(index.read_text()))
+    nb_text = json.dumps(nb, indent=1, ensure_ascii=False) + '\n'
     md = '<!-- generated from nbs/index.ipynb by .ci/readme.py: do not edit -->\n\n' + render(nb)
     readme = root / 'README.md'
     if '--check' in sys.argv:
-        ok = readme.exists() and readme.read_text() == md
-        if not ok: print('README.md is out of date: run `python .ci/readme.py`')
-        sys.exit(0 if ok else 1)
+        stale = [f.name for f, text in ((index, nb_text), (readme, md)) if not f.exists() or f.read_text() != text]
+        if stale: print(f"{' and '.join(stale)} out of date: run `python .ci/readme.py`")
+        sys.exit(1 if stale else 0)
+    index.write_text(nb_text)
     readme.write_text(md)

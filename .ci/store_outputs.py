@@ -1,4 +1,4 @@
-"""Store the outputs a reader sees: `python .ci/store_outputs.py nbs/04_finetune.ipynb ...` (no argument: every chapter).
+"""Store the outputs a reader sees: `python .ci/store_outputs.py nbs/02b_finetune.ipynb ...` (no argument: every chapter).
 
 Each notebook runs as `nbdev-test` runs it (in `nbs/`, `IN_TEST=1`, the slow cells left out) and the outputs of the cells
 it ran are stored as a reader would want them: a stream is shown as a terminal ends up showing it (a line a carriage
@@ -56,6 +56,6 @@ def store(fn: Path) -> int:
 
 if __name__ == '__main__':
     os.environ['IN_TEST'] = '1'
-    for f in [Path(a).resolve() for a in sys.argv[1:]] or sorted(NBS.glob('[0-9]*.ipynb')):
+    for f in [Path(a).resolve() for a in sys.argv[1:]] or sorted(NBS.rglob('[0-9]*.ipynb')):
         t0 = time.time(); n = store(f)
         print(f'{f.name}: {n} cells run and stored, {time.time() - t0:.0f} s', flush=True)

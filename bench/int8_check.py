@@ -13,8 +13,8 @@ from maekd.classifiers import load_classifier
 from maekd.data import load_images
 from maekd.evaluate import (export_onnx, quantize_int8, onnx_predict, onnx_latency, accuracy_stats, own_inputs, machine_info,
                             machine_line)
-from maekd.rows import row_names
-from maekd.verdicts import seed_split
+from maekd.study.rows import row_names
+from maekd.study.verdicts import seed_split
 
 
 def main(seed_dir):

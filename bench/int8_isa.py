@@ -61,8 +61,8 @@ def seed_files(seed_dir:Path, tmp:Path, full_range:bool=False) -> tuple:
     from maekd.classifiers import load_classifier
     from maekd.data import load_images
     from maekd.evaluate import own_inputs, quantize_int8
-    from maekd.rows import row_names
-    from maekd.verdicts import seed_split
+    from maekd.study.rows import row_names
+    from maekd.study.verdicts import seed_split
     cfg = json.loads((seed_dir/'mae'/'config.json').read_text())
     ims = load_images(cfg['data'], cfg['img_size'])
     tr, va = seed_split(seed_dir, ims, cfg['seed'])

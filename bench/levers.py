@@ -22,8 +22,8 @@ from maekd.core import write_json
 from maekd.data import load_images, split_idxs
 from maekd.finetune import finetune
 from maekd.distill import distill
-from maekd.pipeline import search_lr, train_stage
-from maekd.sweep import heldout_top1
+from maekd.study.pipeline import search_lr, train_stage
+from maekd.study.sweep import heldout_top1
 
 levers = {
     'vit_nano': dict(kd=(distill, dict(student='vit_nano', steps=440, bs=64), 8e-3),

@@ -10,17 +10,17 @@ less its tuning split, then scored on that seed's tuning split (`valid='tune'`).
 `student_scratch` row; teachers are the `teacher` row, fine-tuned from the MAE that `--mae` names for the seed (an MAE
 pretrained without labels on every training image, e.g. the MAE of a stored `maekd run` seed folder, so the lever is the
 fine-tuning alone). An arm differs from its base by one lever; the table gives the paired per-seed gains with their 95%
-interval (`maekd.gains.paired_gain`). It measures accuracy, not time (time it alone with bench/speed_options.py). Finished
+interval (`maekd.study.gains.paired_gain`). It measures accuracy, not time (time it alone with bench/speed_options.py). Finished
 arms are kept in `--out`: run it again to go on."""
 import argparse, json
 from pathlib import Path
 import numpy as np
 import pandas as pd
 from maekd.data import load_images, split_idxs
-from maekd.pipeline import final_accuracy, train_stage, row_call, _stage_done
-from maekd.rows import ROWS, presets, budget_steps
-from maekd.verdicts import late_gain
-from maekd.gains import paired_gain, ci_verdict, gains_text
+from maekd.study.pipeline import final_accuracy, train_stage, row_call, _stage_done
+from maekd.study.rows import ROWS, presets, budget_steps
+from maekd.study.verdicts import late_gain
+from maekd.study.gains import paired_gain, ci_verdict, gains_text
 
 recipe = dict(augment='trivial', mixup=.8, cutmix=1.)              # the MAE fine-tuning recipe's augmentation
 ARMS = {                                                      # name -> (the row it trains, the options that differ from the row's)

@@ -7,8 +7,8 @@ presets were tuned.
 Prints the accuracy at each rate and writes RUN/tune_ROW.json."""
 import json, sys
 from pathlib import Path
-from maekd.pipeline import row_call, search_lr, recipe_keys
-from maekd.rows import ROWS, presets
+from maekd.study.pipeline import row_call, search_lr, recipe_keys
+from maekd.study.rows import ROWS, presets
 
 
 def main(run, row):

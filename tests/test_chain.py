@@ -3,14 +3,14 @@ import argparse, json, re
 from collections import defaultdict
 import pandas as pd
 import torch
-from maekd.cli import commands, command_parser
+from maekd.cli import load_commands, command_parser
 from maekd.classifiers import create_student
 from helpers import run_main, assert_one_line_error
 
 
 def parsers():
     "command -> its argparse parser, as `maekd COMMAND -h` shows it."
-    return {c: command_parser(f, f'maekd {c}') for c, f in commands.items()}
+    return {c: command_parser(f, f'maekd {c}') for c, f in load_commands().items()}
 
 
 def options(p):
@@ -40,7 +40,7 @@ def declared_help(f) -> dict:
 def test_shared_help_declared_once():
     "An option that several commands take reads its one help text from `shared_help`, in every command: none keeps a copy."
     from maekd.stage import shared_help
-    decl = {c: declared_help(f) for c, f in commands.items()}
+    decl = {c: declared_help(f) for c, f in load_commands().items()}
     takers = defaultdict(list)
     for c, d in decl.items():
         for n in d: takers[n].append(c)

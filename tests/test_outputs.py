@@ -22,8 +22,8 @@ MARK = re.compile(r'^# renders (\S+)', re.M)
 
 def marked() -> list:
     "(notebook, cell) for every code cell that opens with `# renders FILE`."
-    nbs = {nb.stem: json.loads(nb.read_text()) for nb in sorted(NBS.glob('*.ipynb'))}
-    return [pytest.param(d, c, id=f"{stem}:{c['id']}") for stem, d in nbs.items() for c in d['cells']
+    nbs = {nb: json.loads(nb.read_text()) for nb in sorted(NBS.rglob('*.ipynb'))}
+    return [pytest.param(nb.parent, d, c, id=f"{nb.stem}:{c['id']}") for nb, d in nbs.items() for c in d['cells']
             if c['cell_type'] == 'code' and MARK.search(''.join(c['source']))]
 
 MARKED = marked()                                             # read once: the count below and the parametrize share it
@@ -31,7 +31,7 @@ MARKED = marked()                                             # read once: the c
 
 def namespace(d: dict) -> dict:
     "The chapter's module (private names too) plus the imports its cells make at their top level."
-    exp = next(''.join(c['source']) for c in d['cells'] if '#| default_exp' in ''.join(c['source']))
+    exp = next(''.join(c['source']) for c in d['cells'] if '#| default_exp' in ''.join(c['source']))    # e.g. `study.verdicts`
     ns = dict(vars(importlib.import_module('maekd.' + exp.split('default_exp')[1].split()[0])))
     for c in d['cells']:
         src = ''.join(c['source'])
@@ -41,12 +41,12 @@ def namespace(d: dict) -> dict:
     return ns
 
 
-def rerun(src: str, ns: dict) -> tuple:
-    "Run a cell as a notebook would: (what it printed, its last expression's value, None after a trailing `;`)."
+def rerun(src: str, ns: dict, where: Path = NBS) -> tuple:
+    "Run a cell as a notebook would, in its notebook's folder `where`: (what it printed, its last expression's value, None after a trailing `;`)."
     tree = ast.parse(src)
     last = tree.body.pop() if isinstance(tree.body[-1], ast.Expr) and not src.rstrip().endswith(';') else None
     out, cwd = io.StringIO(), os.getcwd()
-    os.chdir(NBS)
+    os.chdir(where)
     try:
         with contextlib.redirect_stdout(out):
             exec(compile(tree, 'cell', 'exec'), ns)
@@ -70,11 +70,11 @@ def test_cells_are_marked():
     assert len(MARKED) >= 10
 
 
-@pytest.mark.parametrize('d,c', MARKED)
-def test_stored_output_is_current(d, c):
+@pytest.mark.parametrize('where,d,c', MARKED)
+def test_stored_output_is_current(where, d, c):
     src = ''.join(c['source'])
-    assert (NBS / MARK.search(src)[1]).exists(), f'the file this cell renders is missing: {MARK.search(src)[1]}'
-    text, val = rerun(src, namespace(d))
+    assert (where / MARK.search(src)[1]).exists(), f'the file this cell renders is missing: {MARK.search(src)[1]}'
+    text, val = rerun(src, namespace(d), where)
     now = None if val is None else getattr(val, 'data', None) or repr(val)
     want_text, want = stored(c)
     assert (want_text, want) != ('', None), 'the cell stores no output: run the notebook and store it'
@@ -91,7 +91,7 @@ def noise(c: dict) -> list:
             (['the same picture twice'] if len(set(pngs)) < len(pngs) else []))
 
 
-@pytest.mark.parametrize('nb', sorted(NBS.glob('*.ipynb')), ids=lambda p: p.stem)
+@pytest.mark.parametrize('nb', sorted(NBS.rglob('*.ipynb')), ids=lambda p: p.stem)
 def test_no_noise(nb):
     "Stored outputs hold no progress bar, warning or repeated picture (`python .ci/store_outputs.py NB` stores them clean)."
     found = [f"{c['id']}: {n}" for c in json.loads(nb.read_text())['cells'] if c['cell_type'] == 'code' for n in noise(c)]

@@ -115,7 +115,7 @@ def test_verdict_follows_report_json(tmp_path, capsys):
     seeds = pd.read_csv(tmp_path / 's' / 'report_seeds.csv')
     assert sorted(seeds['seed'].unique()) == [42, 43] and len(seeds) == 2 * len(STAGES[1:])
     import shutil
-    from maekd.verdicts import run_report
+    from maekd.study.verdicts import run_report
     shutil.copytree(tmp_path / 's' / 'seed42', tmp_path / 's' / 'seed7')          # a folder an earlier run left behind
     assert run_report(tmp_path / 's', quiet=True)['seeds'].tolist() == [2] * len(STAGES[1:])   # only run.json's seeds count
     assert abs(rows['student_kd']['top1'] - per[per.model == 'student_kd'].top1.mean()) < 1e-9
