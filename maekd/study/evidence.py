@@ -6,9 +6,10 @@
 __all__ = ['prose']
 
 # %% ../../nbs/study/15_evidence.ipynb #ev0000005
+import json
 from pathlib import Path
 
 def prose(nb:str|Path) -> str:
     "The markdown cells of the notebook `nb`, as one line of words (line breaks aside): what its sentences say, to test them."
-    cells = __import__('json').loads(Path(nb).read_text())['cells']
+    cells = json.loads(Path(nb).read_text())['cells']
     return ' '.join(' '.join(''.join(c['source']) for c in cells if c['cell_type'] == 'markdown').split())
