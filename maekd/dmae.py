@@ -17,7 +17,7 @@ from .core import feature_block, unwrap
 from .masking import check_mask_ratio
 from .mae_model import MaskedAutoencoder, MAEArch, load_mae_source
 from .data import image_dls
-from .stage import Stage, run_options, shared_help
+from .stage import Stage, run_options, shared_help, stage_args
 from .mae_train import mae_learner, export_mae
 from .kd_loss import feature_l1
 
@@ -60,6 +60,7 @@ def dmae(mae:Annotated[str, shared_help.mae]='runs/mae',
          mask_ratio:Annotated[float, shared_help.mask_ratio]=0.75,
          **kwargs) -> Learner:
     "Pretrain an MAE student aligned to an MAE teacher's features on the same visible tokens (DMAE)."
+    given = stage_args(locals())
     check_mask_ratio(mask_ratio)
     t_mae, stats = load_mae_source(mae)
     st = Stage('dmae', out, patch_size=t_mae.patch_size, own_size=t_mae.img_size[0],
@@ -71,5 +72,5 @@ def dmae(mae:Annotated[str, shared_help.mae]='runs/mae',
     learn.model.kd_proj = nn.Linear(learn.model.config['embed_dim'], t_mae.config['embed_dim'])
     s_b, t_b = feature_block(len(learn.model.blocks)), feature_block(len(t_mae.blocks))
     learn.add_cb(DMAECallback(t_mae, s_b, t_b, feature_weight))
-    return st.fit(learn, epochs, export_mae, dict(teacher=str(mae), arch=arch, s_block=s_b, t_block=t_b, epochs=epochs, bs=bs, lr=lr,
-                  mask_ratio=mask_ratio, stats=dls.stats, n_chans=st.ims.n_chans, model=learn.model.config))
+    return st.fit(learn, epochs, export_mae, {**given, 's_block': s_b, 't_block': t_b, 'stats': dls.stats, 'n_chans': st.ims.n_chans,
+                                              'model': learn.model.config})

@@ -22,7 +22,7 @@ from .recipe import scaled_lr
 from .mae_model import create_mae, MAEArch, preset_img_size, load_mae_source, mae_source_size
 from .data import Augment, label_subset, image_dls, need_labels
 from .recipe import NoDecayCallback, adamw
-from .stage import Stage, run_options, shared_help
+from .stage import Stage, run_options, shared_help, stage_args
 from .classifiers import vit_spec, build_classifier, load_mae_encoder, linear_probe_, classifier_export, model_from_weights
 
 # %% ../nbs/02b_finetune.ipynb #325af32d
@@ -118,6 +118,7 @@ def finetune(mae:Annotated[str|None, shared_help.mae]='runs/mae',
              cutmix:Annotated[float, shared_help.cutmix]=0.,
              **kwargs) -> Learner:
     "Fine-tune the MAE encoder (or a ViT from scratch, or a --student on the labels alone) as a classifier on a labelled fraction."
+    given = stage_args(locals())
     check_recipe(augment, mixup, cutmix, bs)
     mae = finetune_source(mae, scratch, student, student_weights)
     st = Stage('finetune', out, own_size=mae_source_size(mae, arch) if mae else preset_img_size(arch),
@@ -134,8 +135,6 @@ def finetune(mae:Annotated[str|None, shared_help.mae]='runs/mae',
     layer_decay = layer_decay if mae else None     # decay is for pretrained layers, not random ones
     learn = classifier_learner(dls, model, lr, layer_decay, label_smoothing=label_smoothing, mixup=mixup,
                                cutmix=cutmix)
-    cfg = dict(mae=str(mae) if mae else None, label_frac=label_frac, n_labelled=len(lab), n_images=len(lab), n_valid=len(va),
-               steps=steps or epochs * len(dls.train), arch=arch, student=student, student_weights=student_weights, epochs=epochs,
-               bs=dls.train.bs, lr=lr, lr_used=float(np.max(learn.lr)), layer_decay=layer_decay, linear_probe=linear_probe,
-               augment=augment, mixup=mixup, cutmix=cutmix, drop_path=drop_path, label_smoothing=label_smoothing, spec=spec)
+    cfg = {**given, 'mae': mae, 'layer_decay': layer_decay, 'n_labelled': len(lab), 'n_images': len(lab), 'n_valid': len(va),   # mae, decay: as resolved
+           'steps': steps or epochs * len(dls.train), 'bs': dls.train.bs, 'lr_used': float(np.max(learn.lr)), 'spec': spec}
     return st.fit(learn, epochs, classifier_export(spec, 'student.safetensors' if student else 'teacher.safetensors'), cfg, steps)

@@ -15,7 +15,7 @@ from .masking import HIDDEN_GREY
 from .masking import check_mask_ratio
 from .mae_model import mae_presets, MaskedAutoencoder, MAEArch, preset_img_size
 from .data import image_dls
-from .stage import Stage, run_options, shared_help
+from .stage import Stage, run_options, shared_help, stage_args
 from .mae_train import MaskType, mae_learner, export_mae
 
 # %% ../nbs/02_pretrain.ipynb #147d6af2
@@ -75,6 +75,7 @@ def pretrain(out:Annotated[str, shared_help.out]='runs/mae',
              norm_pix_loss:bool=True, # Standardised patch targets, as in the MAE paper (else raw pixels)
              **kwargs) -> Learner:
     "Pretrain an MAE on `data` and write checkpoints, history and plots to `out`."
+    given = stage_args(locals())
     check_mask_ratio(mask_ratio)
     check_choice('MAE architecture', arch, mae_presets)
     st = Stage('pretrain', out, patch_size=mae_presets[arch]['patch_size'], own_size=preset_img_size(arch),
@@ -82,6 +83,5 @@ def pretrain(out:Annotated[str, shared_help.out]='runs/mae',
     tr, va = st.split()
     dls = image_dls(st.ims, tr, va, bs=bs, device=st.device)
     learn = mae_learner(dls, arch, mask_ratio, norm_pix_loss, base_lr=lr, img_size=st.img_size, mask_type=mask_type)
-    return st.fit(learn, epochs, export_mae, dict(arch=arch, epochs=epochs, bs=bs, lr=lr, mask_ratio=mask_ratio, mask_type=mask_type,
-                  norm_pix_loss=norm_pix_loss, n_chans=st.ims.n_chans, stats=dls.stats, n_train=len(tr), n_valid=len(va),
-                  model=learn.model.config))
+    return st.fit(learn, epochs, export_mae, {**given, 'n_chans': st.ims.n_chans, 'stats': dls.stats, 'n_train': len(tr), 'n_valid': len(va),
+                                              'model': learn.model.config})

@@ -73,7 +73,7 @@ def test_dmae_command_and_method_dmae_refused(runs, tmp_path, capsys):
     code, out, err = run_main(['dmae', '--mae', runs / 'mae', '--out', tmp_path / 'dm', *FAST], capsys)
     assert code == 0, err
     cfg = json.loads((tmp_path / 'dm' / 'config.json').read_text())
-    assert cfg['stage'] == 'dmae' and cfg['arch'] == 'mae_vit_nano_patch4' and cfg['teacher'] == str(runs / 'mae')
+    assert cfg['stage'] == 'dmae' and cfg['arch'] == 'mae_vit_nano_patch4' and cfg['mae'] == str(runs / 'mae')   # the argument's own name (stage_args)
     code, _, err = run_main(['finetune', '--mae', tmp_path / 'dm', '--out', tmp_path / 'dmft', *FAST], capsys)
     assert code == 0, err
     code, _, err = run_main(['distill', '--method', 'dmae', '--teacher', runs / 'teacher', '--out', tmp_path / 'x', *FAST], capsys)

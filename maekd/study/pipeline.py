@@ -4,13 +4,14 @@
 
 # %% auto #0
 __all__ = ['recipe_keys', 'lr_grid', 'row_recipe', 'row_call', 'train_stage', 'final_accuracy', 'search_lr', 'row_lr',
-           'tuning_table', 'pipeline_options', 'start_pipeline', 'run']
+           'tuning_table', 'pipeline_options', 'Plan', 'start_pipeline', 'run']
 
 # %% ../../nbs/study/13_pipeline.ipynb #136f0688
 from typing import Annotated
 import json, time
 import numpy as np
-from fastcore.basics import AttrDict
+from dataclasses import dataclass
+from types import MappingProxyType
 from fastcore.meta import delegates
 from pathlib import Path
 import pandas as pd
@@ -23,22 +24,22 @@ from ..mae_model import MAEArch, preset_img_size
 from ..pretrain import pretrain
 from ..finetune import finetune, check_recipe
 from ..distill import distill
-from .rows import Row, ROWS, presets, Preset, budget_steps
+from .rows import Row, ROWS, presets, report_settings, Preset, budget_steps
 from .verdicts import seed_report, run_report, train_seconds
 
 # %% ../../nbs/study/13_pipeline.ipynb #003f870c
 recipe_keys = ('augment', 'mixup', 'cutmix')   # the training recipe a preset sets (off when it does not) and options override
 
-def row_recipe(row:Row, plan:dict, frac:float) -> dict:
-    "The recipe options of `plan` that are on, as `row`'s stage takes them: finetune all; distill the policy, and mixup without labels."
-    on = {k: plan[k] for k in recipe_keys if plan.get(k) not in (None, 0, 'none')}
+def row_recipe(row:Row, budget:dict, frac:float) -> dict:
+    "The recipe options of `budget` that are on, as `row`'s stage takes them: finetune all; distill the policy, and mixup without labels."
+    on = {k: budget[k] for k in recipe_keys if budget.get(k) not in (None, 0, 'none')}
     if row.stage == 'finetune': return on
     return {k: v for k, v in on.items() if k == 'augment' or (k == 'mixup' and not frac)}   # function matching blends unlabelled images
 
-def row_call(row:Row, out:Path, plan:dict, label_frac:float, student:str, arch:str, mae:Path|None=None) -> tuple:
-    "(stage function, its arguments) that train `row` into `out/row.name` with the budgets and recipe of `plan` (MAE: `out/mae`)."
+def row_call(row:Row, out:Path, budget:dict, label_frac:float, student:str, arch:str, mae:Path|None=None) -> tuple:
+    "(stage function, its arguments) that train `row` into `out/row.name` with the budgets and recipe of `budget` (MAE: `out/mae`)."
     frac = label_frac if row.labels == 'frac' else row.labels
-    kw = dict(steps=plan[f'{row.budget}_steps'], bs=plan[f'{row.budget}_bs'], **row_recipe(row, plan, frac))
+    kw = dict(steps=budget[f'{row.budget}_steps'], bs=budget[f'{row.budget}_bs'], **row_recipe(row, budget, frac))
     labels = {'label_frac': frac} if frac else {}
     if row.stage == 'distill': return distill, dict(teacher=str(out/row.source), student=student, **kw, **labels)
     if row.source == 'mae': return finetune, dict(mae=str(mae or out/'mae'), label_frac=frac, **kw)
@@ -135,45 +136,70 @@ def pipeline_options(preset:Preset='default', # default, or quick (a smoke test 
     return {**{k: v for k, v in run_options(**kw).items() if k not in _stage_only}, **mine}
 
 # %% ../../nbs/study/13_pipeline.ipynb #plstart01
-def start_pipeline(cmd:str, out, **kwargs) -> tuple:
-    "Check the shared options, load the labelled images and prepare `out` (unless resuming): (options, images, out)."
-    opts = AttrDict(pipeline_options(**kwargs))
-    check_choice('preset', opts.preset, presets)
-    if opts.seeds < 1: raise ValueError(f'seeds must be at least 1, got {opts.seeds}')
+@dataclass(frozen=True)
+class Plan:
+    "What `run` and `sweep` decide once, before any stage trains: built by `start_pipeline`, read-only after."
+    opts: MappingProxyType     # `pipeline_options` as given, with `img_size`, `device` and `precision` resolved
+    budget: MappingProxyType   # the preset's budgets and recipe with the options' over them, in steps for the training images
+    report: MappingProxyType   # what the preset's report measures (`report_settings`)
+
+    def __getattr__(self, name):
+        "An option by name: `plan.seed` is `plan.opts['seed']`."
+        if name.startswith('_') or name in ('opts', 'budget', 'report'): raise AttributeError(name)
+        try: return self.opts[name]
+        except KeyError: raise AttributeError(f'no option {name!r}') from None
+
+    @property
+    def common(self) -> dict:
+        "What every stage of the run takes: the data, image size, precision, device and speed options."
+        return {k: self.opts[k] for k in ('data', 'img_size', 'precision', 'device', 'channels_last', 'compile')}
+
+    @property
+    def final(self) -> dict:
+        "How final models train: no validation pass, so the held-out images are read once, by the report."
+        return dict(quiet=self.opts['quiet'], valid='none', **self.common)
+
+def _budget(opts:dict) -> dict:
+    "The preset's budgets and recipe with those `opts` give over them: a budget given (in passes or steps) replaces the preset's."
     budgets = {k: opts[k] for k in _budgets if opts[k] is not None}
     check_positive(**budgets)
     given = {a for a in ('teacher', 'student') if f'{a}_passes' in budgets or f'{a}_steps' in budgets}
-    plan = {k: v for k, v in presets[opts.preset].items() if k.split('_')[0] not in given or k.endswith('_bs')}  # a budget given replaces the preset's
-    plan.update({**budgets, **{k: opts[k] for k in recipe_keys if opts[k] is not None}})       # the budgets and the recipe given, over the preset's
-    for a in ('teacher', 'student'): check_recipe(plan.get('augment', 'none'), plan.get('mixup', 0.), plan.get('cutmix', 0.), plan[f'{a}_bs'])
-    if opts.img_size is None: opts.img_size = preset_img_size(opts.arch)
-    opts.device = resolve_device(opts.device)                      # once for the run: every stage and the report use it
-    opts.precision = resolve_precision(opts.precision, opts.device)
-    ims = load_images(opts.data, opts.img_size)
+    budget = {k: v for k, v in presets[opts['preset']].items() if k.split('_')[0] not in given or k.endswith('_bs')}
+    budget.update({**budgets, **{k: opts[k] for k in recipe_keys if opts[k] is not None}})
+    for a in ('teacher', 'student'): check_recipe(budget.get('augment', 'none'), budget.get('mixup', 0.), budget.get('cutmix', 0.), budget[f'{a}_bs'])
+    return budget
+
+def start_pipeline(cmd:str, out, **kwargs) -> tuple:
+    "Check the shared options, load the labelled images and prepare `out` (unless resuming): (`Plan`, images, out)."
+    opts = pipeline_options(**kwargs)
+    check_choice('preset', opts['preset'], presets)
+    if opts['seeds'] < 1: raise ValueError(f"seeds must be at least 1, got {opts['seeds']}")
+    budget = _budget(opts)
+    if opts['img_size'] is None: opts['img_size'] = preset_img_size(opts['arch'])
+    opts['device'] = resolve_device(opts['device'])                # once for the run: every stage and the report use it
+    opts['precision'] = resolve_precision(opts['precision'], opts['device'])
+    ims = load_images(opts['data'], opts['img_size'])
     if not ims.labelled:
-        raise ValueError(f'maekd {cmd} needs labelled images (class folders) to fine-tune and evaluate: {opts.data} has none')
-    opts.plan = budget_steps(plan, len(split_idxs(ims, 0.2, opts.seed)[0]))                 # steps from passes over the training images
+        raise ValueError(f"maekd {cmd} needs labelled images (class folders) to fine-tune and evaluate: {opts['data']} has none")
+    budget = budget_steps(budget, len(split_idxs(ims, 0.2, opts['seed'])[0]))      # steps from passes over the training images
     out = Path(out)
-    if opts.resume and not (out/f'{cmd}.json').exists() and out.exists() and any(out.iterdir()):
+    if opts['resume'] and not (out/f'{cmd}.json').exists() and out.exists() and any(out.iterdir()):
         raise FileNotFoundError(f'nothing to resume in {out} (no {cmd}.json): run without --resume to start')
-    if not opts.resume: prepare_out(out, force=opts.force)
+    if not opts['resume']: prepare_out(out, force=opts['force'])
     out.mkdir(parents=True, exist_ok=True)
-    opts.common = dict(data=opts.data, img_size=opts.img_size, precision=opts.precision, device=opts.device,   # what every stage takes
-                    channels_last=opts.channels_last, compile=opts.compile)
-    opts.final = dict(quiet=opts.quiet, valid='none', **opts.common)   # final models: no validation, held-out images read once, by the report
-    return opts, ims, out
+    return Plan(*map(MappingProxyType, (opts, budget, report_settings[opts['preset']]))), ims, out
 
 # %% ../../nbs/study/13_pipeline.ipynb #plrun0001
-def _train_seeds(group:list, opts, ims, out:Path, label_frac:float, tune_lr:int, tuned:dict):
+def _train_seeds(group:list, plan:Plan, ims, out:Path, label_frac:float, tune_lr:int, tuned:dict):
     "Train the MAE and every row of `ROWS` for the seeds of `group`, row by row (tuning a row on them first), then report each seed."
-    final = dict(resume=opts.resume or bool(tune_lr), **opts.final)
-    for s in group: train_stage(out/f'seed{s}'/'mae', pretrain, **final, epochs=opts.plan['pretrain_epochs'], arch=opts.arch, seed=s)
+    final = dict(resume=plan.resume or bool(tune_lr), **plan.final)
+    for s in group: train_stage(out/f'seed{s}'/'mae', pretrain, **final, epochs=plan.budget['pretrain_epochs'], arch=plan.arch, seed=s)
     for row in ROWS.values():        # in order: a row's teacher is trained (and tuned) before the row is tuned
-        calls = {s: row_call(row, out/f'seed{s}', opts.plan, label_frac, opts.student, opts.arch) for s in group}
-        tries = {s: (fn, {**kw, 'seed': s, **opts.common}) for s, (fn, kw) in calls.items()}
-        lr = row_lr(row, tries, tuned, out, opts.quiet) if tune_lr else row.lr
+        calls = {s: row_call(row, out/f'seed{s}', plan.budget, label_frac, plan.student, plan.arch) for s in group}
+        tries = {s: (fn, {**kw, 'seed': s, **plan.common}) for s, (fn, kw) in calls.items()}
+        lr = row_lr(row, tries, tuned, out, plan.quiet) if tune_lr else row.lr
         for s, (fn, kw) in calls.items(): train_stage(out/f'seed{s}'/row.name, fn, **final, **kw, lr=lr, seed=s)
-    for s in group: seed_report(out/f'seed{s}', ims, s, opts.plan, opts.quiet, opts.device)
+    for s in group: seed_report(out/f'seed{s}', ims, s, plan.report, plan.quiet, plan.device)
 
 @delegates(pipeline_options)
 def run(out:Annotated[str, shared_help.out]='runs/demo',
@@ -181,14 +207,14 @@ def run(out:Annotated[str, shared_help.out]='runs/demo',
         tune_lr:int=0, # Choose each row's learning rate first, by its mean accuracy on the tuning splits of this many seeds (0: the preset's)
         **kwargs) -> pd.DataFrame:
     "Pretrain, fine-tune, distill, train the baselines with equal budgets, and write the report (mean +- std over seeds)."
-    opts, ims, out = start_pipeline('run', out, **kwargs)
-    seeds = [opts.seed + i for i in range(opts.seeds)]
+    plan, ims, out = start_pipeline('run', out, **kwargs)
+    seeds = [plan.seed + i for i in range(plan.seeds)]
     if not 0 <= tune_lr <= len(seeds):
         raise ValueError(f'--tune-lr {tune_lr}: rates are tuned on the splits of the run\'s own seeds: give 0 to {len(seeds)}, or more --seeds')
-    write_json(dict(data=str(opts.data), preset=opts.preset, **{k: opts.plan[k] for k in (*_budgets, 'n_train', *recipe_keys) if k in opts.plan}, label_frac=label_frac, student=opts.student,
-                    arch=opts.arch, img_size=opts.img_size, seeds=seeds, tune_lr=int(tune_lr), device=str(opts.device),
-                    precision=opts.precision), out/'run.json')
+    write_json(dict(data=str(plan.data), preset=plan.preset, **{k: plan.budget[k] for k in (*_budgets, 'n_train', *recipe_keys) if k in plan.budget}, label_frac=label_frac, student=plan.student,
+                    arch=plan.arch, img_size=plan.img_size, seeds=seeds, tune_lr=int(tune_lr), device=str(plan.device),
+                    precision=plan.precision), out/'run.json')
     tuned = json.loads((out/'tune.json').read_text()) if (out/'tune.json').exists() else {}
     groups = ([seeds[:tune_lr]] if tune_lr else []) + [[s] for s in seeds[tune_lr:]]   # the tuning seeds together, then one by one
-    for group in groups: _train_seeds(group, opts, ims, out, label_frac, tune_lr, tuned)
-    return run_report(out, opts.quiet)
+    for group in groups: _train_seeds(group, plan, ims, out, label_frac, tune_lr, tuned)
+    return run_report(out, plan.quiet)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from fastcore.basics import str_enum
 
 # %% auto #0
-__all__ = ['ROWS', 'row_names', 'verdict_pairs', 'presets', 'Preset', 'Row', 'budget_steps']
+__all__ = ['ROWS', 'row_names', 'verdict_pairs', 'presets', 'report_settings', 'Preset', 'Row', 'budget_steps']
 
 # %% ../../nbs/study/11_rows.ipynb #e27ce200
 @dataclass(frozen=True)
@@ -38,9 +38,12 @@ verdict_pairs = [(r.name, b, what) for r in ROWS.values() for b, what in r.judge
 
 # %% ../../nbs/study/11_rows.ipynb #d9832a44
 presets = {   # budgets in passes over the training images (the digits' 400 and 440 steps on their 1438), or in steps (quick)
-    'default': dict(pretrain_epochs=60, teacher_passes=8.9, teacher_bs=32, student_passes=19.6, student_bs=64, onnx=True, runs=200),
-    'quick': dict(pretrain_epochs=1, teacher_steps=8, teacher_bs=32, student_steps=8, student_bs=64, onnx=['student_kd'],
-                  runs=20),
+    'default': dict(pretrain_epochs=60, teacher_passes=8.9, teacher_bs=32, student_passes=19.6, student_bs=64),
+    'quick': dict(pretrain_epochs=1, teacher_steps=8, teacher_bs=32, student_steps=8, student_bs=64),
+}
+report_settings = {   # what a preset's report measures: ONNX and int8 columns (True: every row; a list: those rows), latency runs
+    'default': dict(onnx=True, runs=200),
+    'quick': dict(onnx=['student_kd'], runs=20),
 }
 Preset = str_enum('Preset', *presets)    # the choices of `--preset`
 

@@ -103,20 +103,20 @@ def sweep(out:Annotated[str, shared_help.out]='runs/sweep',
           **kwargs) -> pd.DataFrame:
     "Teacher, distilled student and label-only student at each label fraction (one MAE per seed): the label curve."
     fracs = label_fracs_of(label_fracs)
-    opts, ims, out = start_pipeline('sweep', out, **kwargs)
-    plan, seed, recs = opts.plan, opts.seed, []
-    write_json(dict(data=str(opts.data), preset=opts.preset, label_fracs=fracs, student=opts.student, arch=opts.arch,
-                    seeds=[seed + i for i in range(opts.seeds)]), out/'sweep.json')
-    for s in range(seed, seed + opts.seeds):
+    plan, ims, out = start_pipeline('sweep', out, **kwargs)
+    seed, recs = plan.seed, []
+    write_json(dict(data=str(plan.data), preset=plan.preset, label_fracs=fracs, student=plan.student, arch=plan.arch,
+                    seeds=[seed + i for i in range(plan.seeds)]), out/'sweep.json')
+    for s in range(seed, seed + plan.seeds):
         seed_dir = out/f'seed{s}'
-        train_stage(seed_dir/'mae', pretrain, resume=opts.resume, **opts.final, epochs=plan['pretrain_epochs'], arch=opts.arch, seed=s)
+        train_stage(seed_dir/'mae', pretrain, resume=plan.resume, **plan.final, epochs=plan.budget['pretrain_epochs'], arch=plan.arch, seed=s)
         va = seed_split(seed_dir, ims, s)[1]
         for f in fracs:
             fd = seed_dir/f'frac{f:g}'
             for n in sweep_rows:
-                fn, kw = row_call(ROWS[n], fd, plan, f, opts.student, opts.arch, mae=seed_dir/'mae')
-                train_stage(fd/n, fn, resume=opts.resume, **opts.final, **kw, lr=ROWS[n].lr, seed=s)
-                recs.append(dict(seed=s, label_frac=f, model=n, top1=heldout_top1(fd/n, ims, va, opts.device), labels=cost_of(fd/n)['labels_used']))
+                fn, kw = row_call(ROWS[n], fd, plan.budget, f, plan.student, plan.arch, mae=seed_dir/'mae')
+                train_stage(fd/n, fn, resume=plan.resume, **plan.final, **kw, lr=ROWS[n].lr, seed=s)
+                recs.append(dict(seed=s, label_frac=f, model=n, top1=heldout_top1(fd/n, ims, va, plan.device), labels=cost_of(fd/n)['labels_used']))
     df = save_label_curve(pd.DataFrame(recs), out)
-    if not opts.quiet: print(df.to_string(index=False))
+    if not plan.quiet: print(df.to_string(index=False))
     return df

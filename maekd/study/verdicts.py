@@ -43,9 +43,9 @@ def seed_split(out:Path, ims, seed:int) -> tuple:
     "(train, held-out) indices of the seed whose run is in `out`, split as its MAE pretraining split them."
     return split_idxs(ims, _valid_pct(out), seed)
 
-def seed_report(out:Path, ims, seed:int, plan:dict, quiet:bool=True, device=None) -> pd.DataFrame:
+def seed_report(out:Path, ims, seed:int, report:dict, quiet:bool=True, device=None) -> pd.DataFrame:
     "Measure the models of one seed's run in `out` on its held-out images; write `out/report.*`."
-    df = score_models({n: out/n for n in row_names}, ims, seed, _valid_pct(out), out=out, onnx=plan['onnx'], runs=plan['runs'],
+    df = score_models({n: out/n for n in row_names}, ims, seed, _valid_pct(out), out=out, onnx=report['onnx'], runs=report['runs'],
                       progress=not quiet, device=device)
     va = seed_split(out, ims, seed)[1]
     cost = pd.DataFrame([dict(model=n, **cost_of(out/n)) for n in row_names])
