@@ -12,14 +12,13 @@ import timm
 from timm.models import clean_state_dict
 from timm.models.vision_transformer import VisionTransformer
 from safetensors.torch import save_file, load_file, safe_open
-from .core import atomic_write, find_checkpoint, unwrap
+from .core import atomic_write, find_checkpoint, student_of
 from .mae_model import resize_pos_embed, read_state_dict
 
 # %% auto #0
 __all__ = ['student_presets', 'classifier_files', 'vit_classifier', 'vit_spec', 'load_mae_encoder', 'cnn_tiny', 'vit_nano',
            'BasicBlock', 'resnet20', 'create_student', 'linear_probe_', 'build_classifier', 'save_classifier',
-           'classifier_export', 'load_classifier', 'head_name', 'load_weights', 'model_from_weights', 'KDStudent',
-           'student_of', 'count_flops']
+           'classifier_export', 'load_classifier', 'head_name', 'load_weights', 'model_from_weights', 'count_flops']
 
 # %% ../nbs/02a_classifiers.ipynb #0f4398b6
 def vit_classifier(num_classes:int, img_size=32, patch_size=4, in_chans=3, embed_dim=128, depth=6, num_heads=4,
@@ -162,17 +161,6 @@ def model_from_weights(name:str, weights, num_classes:int, in_chans:int=3, img_s
     cfg = getattr(model, 'pretrained_cfg', None) or {}
     if len(cfg.get('mean') or ()) == in_chans: spec['stats'] = [list(cfg['mean']), list(cfg['std'])]
     return model, spec
-
-# %% ../nbs/02a_classifiers.ipynb #6bc5c983
-class KDStudent(nn.Module):
-    "A student plus its training-only projection `kd_proj`; the forward pass is the student's."
-    def __init__(self, student:nn.Module, kd_proj:nn.Module): super().__init__(); self.student, self.kd_proj = student, kd_proj
-    def forward(self, x): return self.student(x)
-
-def student_of(model:nn.Module) -> nn.Module:
-    "The bare student inside a distributed wrapper and/or a `KDStudent`."
-    model = unwrap(model)
-    return model.student if isinstance(model, KDStudent) else model
 
 # %% ../nbs/02a_classifiers.ipynb #e5da9079
 def count_flops(f, *args) -> int:

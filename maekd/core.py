@@ -9,8 +9,8 @@ from pathlib import Path
 import torch
 
 # %% auto #0
-__all__ = ['FEAT_DEPTH', 'atomic_write', 'write_json', 'check_positive', 'check_choice', 'unwrap', 'find_checkpoint',
-           'feature_block', 'md_table', 'draw_flow']
+__all__ = ['FEAT_DEPTH', 'atomic_write', 'write_json', 'check_positive', 'check_choice', 'unwrap', 'KDStudent', 'student_of',
+           'find_checkpoint', 'feature_block', 'md_table', 'draw_flow']
 
 # %% ../nbs/00a_core.ipynb #6f9fdef6
 def atomic_write(path, write_fn):
@@ -49,6 +49,17 @@ def check_choice(name:str, value, choices):
 def unwrap(model:torch.nn.Module) -> torch.nn.Module:
     "The model inside a `DistributedDataParallel` wrapper, or `model` itself."
     return getattr(model, 'module', model)
+
+# %% ../nbs/00a_core.ipynb #kdstud002
+class KDStudent(torch.nn.Module):
+    "A model plus its training-only projection `kd_proj`; the forward pass is the model's own."
+    def __init__(self, student:torch.nn.Module, kd_proj:torch.nn.Module): super().__init__(); self.student, self.kd_proj = student, kd_proj
+    def forward(self, *args, **kwargs): return self.student(*args, **kwargs)
+
+def student_of(model:torch.nn.Module) -> torch.nn.Module:
+    "The bare model inside a distributed wrapper and/or a `KDStudent`."
+    model = unwrap(model)
+    return model.student if isinstance(model, KDStudent) else model
 
 # %% ../nbs/00a_core.ipynb #58b0d0b2
 def find_checkpoint(path, names:tuple, made_by:str='') -> Path:

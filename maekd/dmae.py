@@ -13,7 +13,7 @@ from fastcore.meta import delegates
 from fastai.callback.core import Callback
 from fastai.callback.hook import Hook
 from fastai.learner import Learner
-from .core import feature_block, unwrap
+from .core import feature_block, unwrap, KDStudent, student_of
 from .masking import check_mask_ratio
 from .mae_model import MaskedAutoencoder, MAEArch, load_mae_source
 from .data import image_dls
@@ -29,8 +29,7 @@ class DMAECallback(Callback):
 
     def before_fit(self):
         self.teacher.eval().requires_grad_(False).to(next(self.learn.model.parameters()).device)
-        model = unwrap(self.learn.model)
-        self.hs = Hook(model.blocks[self.s_block], lambda m, i, o: o, detach=False)
+        self.hs = Hook(student_of(self.learn.model).blocks[self.s_block], lambda m, i, o: o, detach=False)
         self.ht = Hook(self.teacher.blocks[self.t_block], lambda m, i, o: o)
         self.learn.loss_func = self.loss
 
@@ -69,8 +68,8 @@ def dmae(mae:Annotated[str, shared_help.mae]='runs/mae',
     dls = image_dls(st.ims, tr, va, bs=bs, stats=stats, device=st.device)
     learn = mae_learner(dls, arch, mask_ratio, t_mae.norm_pix_loss, base_lr=lr, img_size=st.img_size)
     if learn.model.grid != t_mae.grid: raise ValueError(f'student and teacher patch grids differ ({learn.model.grid} vs {t_mae.grid})')
-    learn.model.kd_proj = nn.Linear(learn.model.config['embed_dim'], t_mae.config['embed_dim'])
     s_b, t_b = feature_block(len(learn.model.blocks)), feature_block(len(t_mae.blocks))
+    learn.model = KDStudent(learn.model, nn.Linear(learn.model.config['embed_dim'], t_mae.config['embed_dim']))
     learn.add_cb(DMAECallback(t_mae, s_b, t_b, feature_weight))
     return st.fit(learn, epochs, export_mae, {**given, 's_block': s_b, 't_block': t_b, 'stats': dls.stats, 'n_chans': st.ims.n_chans,
-                                              'model': learn.model.config})
+                                              'model': student_of(learn.model).config})

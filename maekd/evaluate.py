@@ -13,7 +13,8 @@ from fastprogress.fastprogress import progress_bar
 import torch, torch.nn as nn
 from safetensors.torch import save_file
 from .core import atomic_write, write_json
-from .classifiers import count_flops, load_classifier, student_of
+from .classifiers import count_flops, load_classifier
+from .core import student_of
 from .data import BatchAug
 
 # %% auto #0

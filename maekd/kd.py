@@ -18,7 +18,8 @@ from .core import check_choice, feature_block, unwrap
 from .recipe import scaled_lr
 from .runs import learner_device
 from .recipe import NoDecayCallback, adamw
-from .classifiers import student_of, KDStudent, count_flops
+from .classifiers import count_flops
+from .core import student_of, KDStudent
 from .kd_loss import soft_target, feature_l1, kd_blend, logit_loss
 
 # %% ../nbs/03a_kd.ipynb #c0a39d7b

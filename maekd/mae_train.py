@@ -10,7 +10,7 @@ import torch
 from fastcore.basics import store_attr, str_enum
 from fastai.callback.core import Callback
 from fastai.learner import Learner
-from .core import check_choice, unwrap
+from .core import check_choice, student_of
 from .recipe import scaled_lr
 from .masking import check_mask_ratio, block_noise
 from .mae_model import create_mae, save_mae_checkpoint
@@ -43,7 +43,7 @@ class MAECallback(Callback):
         elif not self.training: noise = torch.rand(len(imgs), grid[0] * grid[1], generator=gen).to(imgs.device)
         self.learn.xb, self.learn.yb = (imgs, self.mask_ratio, noise), (imgs,)
 
-    def _patch(self): return unwrap(self.learn.model).patch_size
+    def _patch(self): return student_of(self.learn.model).patch_size
 
 # %% ../nbs/01e_mae_train.ipynb #6dd51ed7
 def mae_learner(dls, # `DataLoaders` of `(image,)` batches
@@ -66,6 +66,6 @@ def mae_learner(dls, # `DataLoaders` of `(image,)` batches
 # %% ../nbs/01e_mae_train.ipynb #cd2a0a7f
 def export_mae(learn, out):
     "Write the MAE in both formats after an epoch: what `Stage.fit` calls for pretraining and DMAE."
-    model = unwrap(learn.model)
+    model = student_of(learn.model)                # the MAE alone: no DDP wrapper, no DMAE projection
     save_mae_checkpoint(model, out/'mae.safetensors')
     save_mae_checkpoint(model, out/'mae.pth', epoch=learn.epoch)

@@ -5,7 +5,7 @@ from pathlib import Path
 warnings.filterwarnings('ignore')
 from fastai.torch_core import rank_distrib, num_distrib
 from maekd.pretrain import pretrain
-from maekd.classifiers import student_of
+from maekd.core import student_of
 from maekd.finetune import finetune
 from maekd.distill import distill
 
