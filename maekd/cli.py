@@ -83,11 +83,15 @@ def _arg_error(parser, message):
 _metavars = {'(int)': 'INT', '(float)': 'FLOAT', '(str)': 'PATH'}     # fastcore's metavars, as type names
 _names = {'student': 'NAME', 'reference': 'NAME', 'device': 'DEVICE', 'label_fracs': 'FRACS', 'models': 'MODEL'}   # not paths
 
+def _lower_first(text:str) -> str:
+    "`text` with its first word lower-cased, unless that word is an acronym (`ONNX and int8 columns` stays as it is)."
+    return text if text[1:2].isupper() else text[:1].lower() + text[1:]
+
 def _readable(p:argparse.ArgumentParser) -> argparse.ArgumentParser:
     "Type names as metavars (`PATH`, `INT`, ...), and negated switches whose help says what they turn off."
     for a in p._actions:
         if a.metavar in _metavars or a.dest == 'models': a.metavar = _names.get(a.dest, _metavars.get(a.metavar))
-        if isinstance(a, argparse._StoreFalseAction): a.help = f"Turn off: {a.help[:1].lower()}{a.help[1:]}".replace(' (default: True)', '')
+        if isinstance(a, argparse._StoreFalseAction): a.help = f"Turn off: {_lower_first(a.help)}".replace(' (default: True)', '')
     return p
 
 def _optional_choices(p:argparse.ArgumentParser, f) -> argparse.ArgumentParser:

@@ -9,9 +9,10 @@ __all__ = ['vit_splitter', 'layer_lrs', 'mixed_ce', 'MixupCutMix', 'classifier_l
 # %% ../nbs/02b_finetune.ipynb #e47addb1
 from typing import Annotated
 import numpy as np
-import torch, torch.nn as nn, torch.nn.functional as F
+import torch.nn as nn, torch.nn.functional as F
 from functools import partial
 from timm.data import Mixup
+from timm.loss import SoftTargetCrossEntropy
 from timm.models.vision_transformer import VisionTransformer
 from fastcore.meta import delegates
 from fastai.learner import Learner
@@ -38,8 +39,8 @@ def layer_lrs(lr:float, n_groups:int, decay:float) -> list:
 
 # %% ../nbs/02b_finetune.ipynb #e1b2c3d5
 def mixed_ce(pred, target, label_smoothing:float=0.1):
-    "Cross-entropy against soft targets (mixed batches), or against class indices with label smoothing (validation)."
-    if target.is_floating_point(): return torch.sum(-target * F.log_softmax(pred, -1), -1).mean()
+    "Cross-entropy against soft targets (mixed batches, timm's `SoftTargetCrossEntropy`), or against class indices with label smoothing."
+    if target.is_floating_point(): return SoftTargetCrossEntropy()(pred, target)
     return F.cross_entropy(pred, target, label_smoothing=label_smoothing)
 
 class MixupCutMix(Callback):

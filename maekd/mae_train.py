@@ -68,4 +68,4 @@ def export_mae(learn, out):
     "Write the MAE in both formats after an epoch: what `Stage.fit` calls for pretraining and DMAE."
     model = student_of(learn.model)                # the MAE alone: no DDP wrapper, no DMAE projection
     save_mae_checkpoint(model, out/'mae.safetensors')
-    save_mae_checkpoint(model, out/'mae.pth', epoch=learn.epoch)
+    save_mae_checkpoint(model, out/'mae.pth', epoch=getattr(learn, 'epoch', -1))   # -1: kept as given, none trained here

@@ -10,10 +10,10 @@ from typing import Annotated
 import torch
 from fastcore.meta import delegates
 from fastai.learner import Learner
-from .core import check_choice
+from .core import check_choice, find_checkpoint
 from .masking import HIDDEN_GREY
 from .masking import check_mask_ratio
-from .mae_model import mae_presets, MaskedAutoencoder, MAEArch, preset_img_size
+from .mae_model import mae_presets, MaskedAutoencoder, MAEArch, preset_img_size, load_mae_checkpoint
 from .data import image_dls
 from .stage import Stage, run_options, shared_help, stage_args
 from .mae_train import MaskType, mae_learner, export_mae
@@ -67,6 +67,7 @@ def show_reconstructions(model:MaskedAutoencoder, # A (pretrained) MAE
 @delegates(run_options)
 def pretrain(out:Annotated[str, shared_help.out]='runs/mae',
              arch:Annotated[MAEArch, shared_help.arch]='mae_vit_micro_patch4',
+             init:str|None=None, # An MAE to continue pretraining on `data` (a pretraining folder, a maekd .safetensors, or a reference or timm .pth of --arch); 0 epochs keep it as it is
              epochs:Annotated[int, shared_help.epochs]=100,
              bs:Annotated[int, shared_help.bs]=64,
              lr:Annotated[float, shared_help.lr]=1.5e-3,
@@ -78,10 +79,15 @@ def pretrain(out:Annotated[str, shared_help.out]='runs/mae',
     given = stage_args(locals())
     check_mask_ratio(mask_ratio)
     check_choice('MAE architecture', arch, mae_presets)
+    if init and epochs < 0: raise ValueError(f'epochs must be 0 (keep --init as it is) or more, got {epochs}')
+    start = find_checkpoint(init, ('mae.safetensors',), 'maekd pretrain') if init else None      # checked before any image is read
     st = Stage('pretrain', out, patch_size=mae_presets[arch]['patch_size'], own_size=preset_img_size(arch),
-               budget=dict(epochs=epochs, bs=bs, lr=lr), **kwargs).open()
+               budget=dict(bs=bs, lr=lr, **({} if init else dict(epochs=epochs))), **kwargs).open()
     tr, va = st.split()
     dls = image_dls(st.ims, tr, va, bs=bs, device=st.device)
     learn = mae_learner(dls, arch, mask_ratio, norm_pix_loss, base_lr=lr, img_size=st.img_size, mask_type=mask_type)
-    return st.fit(learn, epochs, export_mae, {**given, 'n_chans': st.ims.n_chans, 'stats': dls.stats, 'n_train': len(tr), 'n_valid': len(va),
-                                              'model': learn.model.config})
+    if start: load_mae_checkpoint(learn.model, start, quiet=st.quiet)
+    cfg = {**given, 'init': str(start) if start else None, 'n_chans': st.ims.n_chans, 'stats': dls.stats, 'n_train': len(tr),
+           'n_valid': len(va), 'model': learn.model.config}
+    if not epochs: st.record(cfg); export_mae(learn, st.out); return learn      # kept as it is: written as if pretrained here
+    return st.fit(learn, epochs, export_mae, cfg)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 from ..data import Augment, load_images, split_idxs
-from ..core import check_choice, check_positive, write_json
+from ..core import check_choice, check_positive, write_json, find_checkpoint
 from ..runs import prepare_out, resolve_device, resolve_precision
 from ..stage import run_options, shared_help
 from ..mae_model import MAEArch, preset_img_size
@@ -118,7 +118,8 @@ _stage_only = ('warmup_pct', 'valid_pct', 'valid')   # `run_options` a pipeline 
 def pipeline_options(preset:Preset='default', # default, or quick (a smoke test of every stage)
                      student:Annotated[str, shared_help.student]='cnn_tiny',
                      arch:Annotated[MAEArch, shared_help.arch]='mae_vit_micro_patch4',
-                     pretrain_epochs:int|None=None, # Epochs of MAE pretraining (default: the preset's)
+                     mae:Annotated[str|None, shared_help.mae]=None,
+                     pretrain_epochs:int|None=None, # Epochs of MAE pretraining on --data (default: the preset's); with --mae, epochs more (0: use it as it is)
                      teacher_passes:float|None=None, # Passes of each ViT teacher over the training images: steps = passes x images / batch size (default: the preset's)
                      teacher_steps:int|None=None, # Optimizer steps of each ViT teacher instead (overrides passes)
                      teacher_bs:int|None=None, # Batch size of the ViT teachers (default: the preset's)
@@ -128,7 +129,7 @@ def pipeline_options(preset:Preset='default', # default, or quick (a smoke test 
                      augment:Annotated[Augment|None, shared_help.augment]=None,
                      mixup:Annotated[float|None, shared_help.mixup]=None,
                      cutmix:Annotated[float|None, shared_help.cutmix]=None,
-                     seeds:int=1, # Repeat every stage with this many seeds; results give mean +- std
+                     seeds:int=1, # Repeat every stage with this many seeds (--seed, --seed+1, ...); results give mean +- std
                      **kwargs) -> dict:
     "The options `run` and `sweep` share, with their defaults: these, and `run_options` but `_stage_only` (help texts declared there)."
     mine = dict(locals()); kw, bad = mine.pop('kwargs'), sorted(set(kwargs) & set(_stage_only))
@@ -162,7 +163,9 @@ class Plan:
 def _budget(opts:dict) -> dict:
     "The preset's budgets and recipe with those `opts` give over them: a budget given (in passes or steps) replaces the preset's."
     budgets = {k: opts[k] for k in _budgets if opts[k] is not None}
+    if opts['mae'] and opts['pretrain_epochs'] == 0: budgets.pop('pretrain_epochs')   # the MAE given, as it is
     check_positive(**budgets)
+    if opts['pretrain_epochs'] == 0: budgets['pretrain_epochs'] = 0
     given = {a for a in ('teacher', 'student') if f'{a}_passes' in budgets or f'{a}_steps' in budgets}
     budget = {k: v for k, v in presets[opts['preset']].items() if k.split('_')[0] not in given or k.endswith('_bs')}
     budget.update({**budgets, **{k: opts[k] for k in recipe_keys if opts[k] is not None}})
@@ -174,6 +177,7 @@ def start_pipeline(cmd:str, out, **kwargs) -> tuple:
     opts = pipeline_options(**kwargs)
     check_choice('preset', opts['preset'], presets)
     if opts['seeds'] < 1: raise ValueError(f"seeds must be at least 1, got {opts['seeds']}")
+    if opts['mae']: find_checkpoint(opts['mae'], ('mae.safetensors',), 'maekd pretrain')   # there, before any image is read
     budget = _budget(opts)
     if opts['img_size'] is None: opts['img_size'] = preset_img_size(opts['arch'])
     opts['device'] = resolve_device(opts['device'])                # once for the run: every stage and the report use it
@@ -193,7 +197,7 @@ def start_pipeline(cmd:str, out, **kwargs) -> tuple:
 def _train_seeds(group:list, plan:Plan, ims, out:Path, label_frac:float, tune_lr:int, tuned:dict):
     "Train the MAE and every row of `ROWS` for the seeds of `group`, row by row (tuning a row on them first), then report each seed."
     final = dict(resume=plan.resume or bool(tune_lr), **plan.final)
-    for s in group: train_stage(out/f'seed{s}'/'mae', pretrain, **final, epochs=plan.budget['pretrain_epochs'], arch=plan.arch, seed=s)
+    for s in group: train_stage(out/f'seed{s}'/'mae', pretrain, **final, init=plan.mae, epochs=plan.budget['pretrain_epochs'], arch=plan.arch, seed=s)
     for row in ROWS.values():        # in order: a row's teacher is trained (and tuned) before the row is tuned
         calls = {s: row_call(row, out/f'seed{s}', plan.budget, label_frac, plan.student, plan.arch) for s in group}
         tries = {s: (fn, {**kw, 'seed': s, **plan.common}) for s, (fn, kw) in calls.items()}
@@ -211,7 +215,7 @@ def run(out:Annotated[str, shared_help.out]='runs/demo',
     seeds = [plan.seed + i for i in range(plan.seeds)]
     if not 0 <= tune_lr <= len(seeds):
         raise ValueError(f'--tune-lr {tune_lr}: rates are tuned on the splits of the run\'s own seeds: give 0 to {len(seeds)}, or more --seeds')
-    write_json(dict(data=str(plan.data), preset=plan.preset, **{k: plan.budget[k] for k in (*_budgets, 'n_train', *recipe_keys) if k in plan.budget}, label_frac=label_frac, student=plan.student,
+    write_json(dict(data=str(plan.data), preset=plan.preset, **{k: plan.budget[k] for k in (*_budgets, 'n_train', *recipe_keys) if k in plan.budget}, label_frac=label_frac, mae=plan.mae, student=plan.student,
                     arch=plan.arch, img_size=plan.img_size, seeds=seeds, tune_lr=int(tune_lr), device=str(plan.device),
                     precision=plan.precision), out/'run.json')
     tuned = json.loads((out/'tune.json').read_text()) if (out/'tune.json').exists() else {}

@@ -105,11 +105,11 @@ def sweep(out:Annotated[str, shared_help.out]='runs/sweep',
     fracs = label_fracs_of(label_fracs)
     plan, ims, out = start_pipeline('sweep', out, **kwargs)
     seed, recs = plan.seed, []
-    write_json(dict(data=str(plan.data), preset=plan.preset, label_fracs=fracs, student=plan.student, arch=plan.arch,
+    write_json(dict(data=str(plan.data), preset=plan.preset, mae=plan.mae, label_fracs=fracs, student=plan.student, arch=plan.arch,
                     seeds=[seed + i for i in range(plan.seeds)]), out/'sweep.json')
     for s in range(seed, seed + plan.seeds):
         seed_dir = out/f'seed{s}'
-        train_stage(seed_dir/'mae', pretrain, resume=plan.resume, **plan.final, epochs=plan.budget['pretrain_epochs'], arch=plan.arch, seed=s)
+        train_stage(seed_dir/'mae', pretrain, resume=plan.resume, **plan.final, init=plan.mae, epochs=plan.budget['pretrain_epochs'], arch=plan.arch, seed=s)
         va = seed_split(seed_dir, ims, s)[1]
         for f in fracs:
             fd = seed_dir/f'frac{f:g}'

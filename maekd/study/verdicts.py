@@ -180,6 +180,13 @@ def run_report(out, quiet:bool=False) -> pd.DataFrame:
     return df
 
 # %% ../../nbs/study/12_verdicts.ipynb #b52cbd52
+def _mae_origin(run_cfg:dict) -> str:
+    "What the MAE teacher started from, as the run recorded it: random weights, or the MAE given (and how much more it was pretrained)."
+    n = run_cfg.get('pretrain_epochs')
+    if not run_cfg.get('mae'): return f"The MAE was pretrained from random weights{f' for {n} epochs' if n is not None else ''} on the training images."
+    more = 'used as it is, without pretraining on these images' if n == 0 else f'then pretrained for {n} more epochs on the training images'
+    return f"The MAE started from `{run_cfg['mae']}`, {more}."
+
 def _protocol(df:pd.DataFrame, run_cfg:dict) -> str:
     "The protocol sentence, from what the run did: budgets and batch sizes per architecture, how the rates were chosen, threads."
     arch = df['model'].map(lambda m: 'ViT teachers' if m.startswith('teacher') else 'students')
@@ -188,7 +195,7 @@ def _protocol(df:pd.DataFrame, run_cfg:dict) -> str:
     tuned = int(run_cfg.get('tune_lr', run_cfg.get('tune')) or 0)   # 'tune': the key of runs before --tune-lr
     rates = (f'learning rates were tuned alike on the tuning splits of {tuned} seed(s) (below)' if tuned else
              "learning rates are the preset's (tuned on the digits; `--tune-lr 2` tunes them on this data)")
-    return (f"Optimizer steps and batch sizes actually used ({budgets}); {rates}. Trained on {run_cfg.get('device', 'cpu')} in "
+    return (f"{_mae_origin(run_cfg)} Optimizer steps and batch sizes actually used ({budgets}); {rates}. Trained on {run_cfg.get('device', 'cpu')} in "
             f"{run_cfg.get('precision', 'fp32')}. FLOPs from torch.utils.flop_counter (a multiply-add = 2), latency p50 at batch 1 "
             f"with {int(df['threads'].iloc[0])} thread(s) on the CPU, throughput at batch {int(df['tput_bs'].iloc[0])}, int8 "
             f"calibrated on training images. Verdicts: 95% confidence interval of the paired per-seed gains (Student t, "
