@@ -163,9 +163,8 @@ class Plan:
 def _budget(opts:dict) -> dict:
     "The preset's budgets and recipe with those `opts` give over them: a budget given (in passes or steps) replaces the preset's."
     budgets = {k: opts[k] for k in _budgets if opts[k] is not None}
-    if opts['mae'] and opts['pretrain_epochs'] == 0: budgets.pop('pretrain_epochs')   # the MAE given, as it is
-    check_positive(**budgets)
-    if opts['pretrain_epochs'] == 0: budgets['pretrain_epochs'] = 0
+    kept = opts['mae'] and opts['pretrain_epochs'] == 0                        # the MAE given, used as it is
+    check_positive(**{k: v for k, v in budgets.items() if not (kept and k == 'pretrain_epochs')})
     given = {a for a in ('teacher', 'student') if f'{a}_passes' in budgets or f'{a}_steps' in budgets}
     budget = {k: v for k, v in presets[opts['preset']].items() if k.split('_')[0] not in given or k.endswith('_bs')}
     budget.update({**budgets, **{k: opts[k] for k in recipe_keys if opts[k] is not None}})
