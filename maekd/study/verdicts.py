@@ -183,8 +183,9 @@ def run_report(out, quiet:bool=False) -> pd.DataFrame:
 def _mae_origin(run_cfg:dict) -> str:
     "What the MAE teacher started from, as the run recorded it: random weights, or the MAE given (and how much more it was pretrained)."
     n = run_cfg.get('pretrain_epochs')
-    if not run_cfg.get('mae'): return f"The MAE was pretrained from random weights{f' for {n} epochs' if n is not None else ''} on the training images."
-    more = 'used as it is, without pretraining on these images' if n == 0 else f'then pretrained for {n} more epochs on the training images'
+    s = 's' * (n != 1)
+    if not run_cfg.get('mae'): return f"The MAE was pretrained from random weights{f' for {n} epoch{s}' if n is not None else ''} on the training images."
+    more = 'used as it is, without pretraining on these images' if n == 0 else f'then pretrained for {n} more epoch{s} on the training images'
     return f"The MAE started from `{run_cfg['mae']}`, {more}."
 
 def _protocol(df:pd.DataFrame, run_cfg:dict) -> str:
