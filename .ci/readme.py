@@ -63,7 +63,7 @@ def sweep_summary(sweep):
     "One line on where a stored label curve came from: its command, seeds, machine and models, read from its files."
     cfg = json.loads((sweep / 'sweep.json').read_text())
     seeds, fracs = cfg['seeds'], ', '.join(f'{f:.0%}' for f in cfg['label_fracs'])
-    return (f"From `maekd sweep --seeds {len(seeds)}` ({cfg['preset']} preset, seeds {', '.join(map(str, seeds))}, labels {fracs}) "
+    return (f"From `maekd sweep --n-seeds {len(seeds)}` ({cfg['preset']} preset, seeds {', '.join(map(str, seeds))}, labels {fracs}) "
             f"on {machine(sweep)}: every row at its preset rate, `{cfg['student']}` students, `{cfg['arch']}` teachers.\n")
 
 
@@ -73,9 +73,10 @@ def summary(run):
     cpu, seeds = machine(run), cfg['seeds']
     mae = sum(json.loads((run / f'seed{s}' / 'mae' / 'timing.json').read_text())['train_s'] for s in seeds)
     total = (per['train_s'].sum() + mae) / 60
-    tuned = f" --tune-lr {cfg['tune_lr']}" if cfg.get('tune_lr') else ''
+    tune = next((cfg[k] for k in ('tune_seeds', 'tune_lr') if k in cfg), 0)    # 'tune_lr': runs before maekd 0.1
+    tuned = f" --tune-seeds {tune}" if tune else ''
     data = f" --data {cfg['data']}" if cfg.get('data', 'digits') != 'digits' else ''
-    return (f"From `maekd run{data} --seeds {len(seeds)}{tuned}` ({cfg['preset']} preset, seeds {', '.join(map(str, seeds))}) on {cpu} "
+    return (f"From `maekd run{data} --n-seeds {len(seeds)}{tuned}` ({cfg['preset']} preset, seeds {', '.join(map(str, seeds))}) on {cpu} "
             f"({cfg.get('device', 'cpu')}, {cfg.get('precision', 'fp32')}): {total:.0f} minutes of training for the {len(seeds)} seeds, "
             f"{total / len(seeds):.1f} a seed, of which MAE pretraining {mae / 60 / len(seeds):.1f}; rows: `teacher` = the MAE ViT "
             f"fine-tuned on {cfg['label_frac']:.0%} of the labels, `student_*` = the `{cfg['student']}` student.\n")

@@ -38,7 +38,7 @@ def main(rounds=5, arch='mae_vit_micro_patch4', bs=64):
     tr, va = split_idxs(ims)
     set_seed(0)
     dls = image_dls(ims, tr, va, bs=bs)
-    learn = mae_learner(dls, arch, base_lr=1.5e-3)
+    learn = mae_learner(dls, arch, blr=1.5e-3)
     init = {k: v.clone() for k, v in learn.model.state_dict().items()}
     print(f'{arch}, batch {bs}, {len(dls.train)} train + {len(dls.valid)} valid batches, {torch.get_num_threads()} threads')
     ratios = []

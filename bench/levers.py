@@ -5,7 +5,7 @@
 Each lever is a pair of rows with one architecture and one optimizer-step budget: the student distilled
 from the MAE teacher of `maekd run` (RUN/seedS/teacher, on all training images, no labels) and the same
 student trained on the 144 labels alone. Both rows' learning rates are tuned with `search_lr` (the rule of
-`maekd run --tune-lr`: today x0.5, x1, x2 of a base rate, stepping past a winning edge; the stored results used
+`maekd run --tune-seeds`: today x0.5, x1, x2 of a base rate, stepping past a winning edge; the stored results used
 the earlier x0.25, x1, x4 grid) on the tuning split of the first seed, then every seed is trained with them and scored once on its held-out images.
 
 - `vit_nano`: a 4-block, 64-wide ViT student (the architecture DMAE and TinyMIM distill into), 440 steps.
@@ -43,7 +43,7 @@ def main(run='runs/demo3', out='runs/levers', seeds=(42, 43, 44), only=None):
             tuned = search_lr({seeds[0]: (fn, {**kw, **teacher(seeds[0]), 'seed': seeds[0]})}, base, out/name/'tune'/row)
             tops = []
             for s in seeds:
-                train_stage(out/name/f'seed{s}'/row, fn, resume=True, quiet=True, **kw, **teacher(s), lr=tuned['lr'], seed=s)
+                train_stage(out/name/f'seed{s}'/row, fn, resume=True, quiet=True, **kw, **teacher(s), blr=tuned['lr'], seed=s)
                 tops.append(heldout_top1(out/name/f'seed{s}'/row, ims, split_idxs(ims, 0.2, s)[1]))
             res[name][row] = dict(lr=tuned['lr'], tuning=tuned['accuracy'], top1=tops)
         d = np.array(res[name]['kd']['top1']) - np.array(res[name]['scratch']['top1'])

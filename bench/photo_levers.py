@@ -43,7 +43,7 @@ def arm_call(arm, plan, label_frac, seed, mae):
     if row == 'teacher' and not mae: raise SystemExit(f'{arm} fine-tunes an MAE: name one per seed with --mae, e.g. runs/photos/seed{{seed}}/mae')
     fn, kw = row_call(ROWS[row], Path('.'), plan, label_frac, change.get('student', 'cnn_tiny'), 'mae_vit_micro_patch4',
                       mae=Path(mae.format(seed=42 + seed)) if row == 'teacher' else None)
-    return fn, {**kw, **change, 'lr': ROWS[row].lr, 'valid': 'tune', 'seed': seed}
+    return fn, {**kw, **change, 'blr': ROWS[row].blr, 'valid': 'tune', 'seed': seed}
 
 
 def main(data, seeds=3, out='runs/photo_levers', label_frac=.1, arms=None, mae=None):
@@ -67,7 +67,7 @@ def main(data, seeds=3, out='runs/photo_levers', label_frac=.1, arms=None, mae=N
         g = paired_gain(acc[a], acc[b])
         lines.append(f"| {what} ({a} vs {b}) | {g['mean']:+.1f} | {g['lo']:+.1f} to {g['hi']:+.1f} | {ci_verdict(g['lo'], g['hi'])} | "
                      + gains_text(g['gains']) + ' |')
-    steps = {r: (plan[f'{ROWS[r].budget}_steps'], plan[f'{ROWS[r].budget}_bs'], ROWS[r].lr) for r in {ARMS[a][0] for a in arms}}
+    steps = {r: (plan[f'{ROWS[r].budget}_steps'], plan[f'{ROWS[r].budget}_bs'], ROWS[r].blr) for r in {ARMS[a][0] for a in arms}}
     text = (f"Levers for photos on `{data}` ({len(ims)} images), written by `python bench/photo_levers.py`: rows of `maekd run` "
             f"trained on {label_frac:.0%} of each seed's training labels less its tuning split, with the default preset's budgets "
             f"for the {plan['n_train']} training images and the presets' rates, untuned ("

@@ -61,7 +61,7 @@ def main():
     warmup, n, rounds = (1, 2, 1) if a.smoke else (5, 30, a.rounds)
     ims = load_images('digits', 32)
     tr, va = split_idxs(ims, 0.2, 42)
-    cls = lambda arch: lambda: classifier_learner(image_dls(ims, tr, va, bs=64, labels=True, device=dev), create_student(arch, 10, ims.n_chans, 32), base_lr=1e-3)
+    cls = lambda arch: lambda: classifier_learner(image_dls(ims, tr, va, bs=64, labels=True, device=dev), create_student(arch, 10, ims.n_chans, 32), blr=1e-3)
     mae = lambda: mae_learner(image_dls(ims, tr, va, bs=64, device=dev), 'mae_vit_micro_patch4', img_size=32)
     rows = ['| model (batch 64) | option | img/s | x eager | x eager, rounds | first batch s (first round) | largest loss difference from eager |',
             '|---|---|---|---|---|---|---|']

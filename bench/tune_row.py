@@ -19,7 +19,7 @@ def main(run, row):
          **{k: cfg[k] for k in recipe_keys if k in cfg}}                                                               # and its recipe
     common = dict(data=cfg['data'], img_size=cfg['img_size'], precision=cfg.get('precision', 'fp32'), device=cfg.get('device'))
     calls = {s: row_call(ROWS[row], run/f'seed{s}', plan, cfg['label_frac'], cfg['student'], cfg['arch']) for s in seeds}
-    base = ROWS[row].lr
+    base = ROWS[row].blr
     res = search_lr({s: (fn, {**kw, **common, 'seed': s}) for s, (fn, kw) in calls.items()}, base, run/'tune'/row, quiet=False)
     (run/f'tune_{row}.json').write_text(json.dumps(dict(row=row, seeds=seeds, base_lr=base, **res), indent=2) + '\n')
     print(res)

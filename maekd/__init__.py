@@ -1,5 +1,5 @@
 """Pretrain a ViT teacher as a Masked Autoencoder, distill it into small students, and measure what was gained."""
-__version__ = "0.0.1"
+__version__ = "0.1.0"
 
 import warnings
 # fastai 2.8 compiles a few layers with torch.jit.script at import, which current PyTorch flags as deprecated

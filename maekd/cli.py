@@ -11,7 +11,8 @@ from fastcore.script import anno_parser
 from . import __version__
 
 # %% auto #0
-__all__ = ['command_points', 'load_commands', 'summary', 'resume_command', 'cli_errors', 'command_parser', 'main']
+__all__ = ['command_points', 'load_commands', 'summary', 'resume_command', 'cli_errors', 'hidden_options', 'old_spellings',
+           'command_parser', 'main']
 
 # %% ../nbs/09_cli.ipynb #1b5b50bd
 def command_points() -> dict:
@@ -81,7 +82,7 @@ def _arg_error(parser, message):
     sys.exit(2)
 
 _metavars = {'(int)': 'INT', '(float)': 'FLOAT', '(str)': 'PATH'}     # fastcore's metavars, as type names
-_names = {'student': 'NAME', 'reference': 'NAME', 'device': 'DEVICE', 'label_fracs': 'FRACS', 'models': 'MODEL'}   # not paths
+_names = {'student': 'NAME', 'reference': 'NAME', 'device': 'DEVICE', 'label_fracs': 'FRACS', 'models': 'MODEL', 'frame_size': 'H,W'}   # not paths
 
 def _lower_first(text:str) -> str:
     "`text` with its first word lower-cased, unless that word is an acronym (`ONNX and int8 columns` stays as it is)."
@@ -104,9 +105,30 @@ def _optional_choices(p:argparse.ArgumentParser, f) -> argparse.ArgumentParser:
         if e and act: act.type, act.choices, act.metavar = e, list(e), None
     return p
 
+def _flag(name:str) -> str: return '--' + name.replace('_', '-')
+
+def hidden_options(f) -> dict:
+    "The options of `f` that its command still reads but no longer lists: `{flag: note}` (`f.old_options` entries whose value is a note, not a new flag)."
+    return {_flag(k): v for k, v in getattr(f, 'old_options', {}).items() if not v.startswith('--')}
+
+def old_spellings(f, argv:list) -> list:
+    "`argv` with each old flag `f.old_options` renames spelled the new way; a one-line note on stderr for every old flag given."
+    olds, new_argv = {_flag(k): v for k, v in getattr(f, 'old_options', {}).items()}, []
+    for a in argv:
+        flag, eq, val = a.partition('=')
+        if flag in olds:
+            new = olds[flag]
+            print(f'maekd: note: {flag} is now {new}, and maekd 0.2 drops {flag}' if new.startswith('--') else
+                  f'maekd: note: maekd 0.2 drops {flag}: {new}', file=sys.stderr)
+            if new.startswith('--'): a = new + eq + val
+        new_argv.append(a)
+    return new_argv
+
 def command_parser(f, prog:str) -> argparse.ArgumentParser:
-    "The argparse parser of the command `f`, as `maekd COMMAND -h` shows it."
-    return _readable(_optional_choices(anno_parser(f, prog=prog), f))
+    "The argparse parser of the command `f`, as `maekd COMMAND -h` shows it (the options `hidden_options` names left out of the help)."
+    p = _readable(_optional_choices(anno_parser(f, prog=prog), f))
+    for flag in hidden_options(f): p._option_string_actions[flag].help = argparse.SUPPRESS
+    return p
 
 def _parse(f, argv:list) -> tuple:
     "(positional, keyword) arguments of `f` from `argv`, argparse's errors as one line."
@@ -130,7 +152,7 @@ def main(argv:list|None=None):
         print(f'maekd: error: unknown command {cmd!r}: use one of {", ".join(eps)}', file=sys.stderr); sys.exit(2)
     sys.argv = [f'maekd {cmd}'] + argv[1:]
     f = eps[cmd].load()
-    args, kwargs = _parse(f, argv[1:])
+    args, kwargs = _parse(f, old_spellings(f, argv[1:]))
     t0 = time.time()
     signal.signal(signal.SIGTERM, _terminated)     # `kill` stops a command as Ctrl-C does
     cli_errors(f)(*args, **kwargs)

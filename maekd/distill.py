@@ -106,10 +106,11 @@ def distill(teacher:str='runs/teacher', # A finetune output folder or .safetenso
             keep_by:KeepBy='random', # Tokens the masked teacher keeps: random or attention (ViT students)
             cache_views:int=0, # Precompute the teacher on this many fixed views per image (FKD; 0: run it on every batch)
             cache_topk:int|None=None, # Store only the top-k teacher logits of each cached view
-            epochs:Annotated[int, shared_help.epochs]=40,
+            epochs:Annotated[float, shared_help.epochs]=40,
             steps:Annotated[int|None, shared_help.steps]=None,
             bs:Annotated[int, shared_help.bs]=64,
-            lr:Annotated[float, shared_help.lr]=8e-3,
+            blr:Annotated[float, shared_help.blr]=8e-3,
+            lr:Annotated[float|None, shared_help.lr]=None,
             crop_scale:Annotated[float, shared_help.crop_scale]=0.35,
             augment:Annotated[Augment, shared_help.augment]='none',
             mixup:Annotated[float, shared_help.mixup]=0.,
@@ -119,16 +120,18 @@ def distill(teacher:str='runs/teacher', # A finetune output folder or .safetenso
     _check_options(method, temperature, teacher_mask, keep_by, cache_views, cache_topk, label_frac, augment, mixup)
     source = teacher_source(teacher_mask, keep_by, cache_views)      # checks the mask and keep_by before any file is read
     t = None if teacher_weights else load_classifier(teacher, made_by='maekd finetune')
-    st = Stage('distill', out, own_size=t[1]['kwargs'].get('img_size', 32) if t else 32, budget=dict(epochs=epochs, bs=bs, lr=lr),
+    st = Stage('distill', out, own_size=t[1]['kwargs'].get('img_size', 32) if t else 32, budget=dict(epochs=epochs, bs=bs, blr=blr, lr=lr),
                **kwargs)
     t_model, t_spec = t or _timm_teacher(teacher, teacher_weights, st)
     s_model = _student(student, student_weights, st, len(t_spec['classes']), label_frac)
     tr, va = st.open().split()
     lab, dls = _distill_dls(st, teacher=t_model, stats=t_spec.get('stats'), tr=tr, va=va, label_frac=label_frac, bs=bs,
                             crop_scale=crop_scale, cache_views=cache_views, cache_topk=cache_topk, augment=augment)
-    learn = distill_learner(dls, s_model, t_model, method, alpha, temperature, source=source, mixup=mixup, base_lr=lr)
+    learn = distill_learner(dls, s_model, t_model, method, alpha, temperature, source=source, mixup=mixup, blr=blr, lr=lr)
     spec = _student_spec(student, student_weights, st, t_spec['classes'], dls.stats)
     saved = _flops_saved(t_model, dls, teacher_mask, st.quiet)
     cfg = {**given, 'use_labels': label_frac > 0, 'teacher_flops_saved': saved, 'n_images': len(tr), 'n_labelled': len(lab),
-           'n_valid': len(va), 'steps': steps or epochs * len(dls.train), 'bs': dls.train.bs, 'lr_used': learn.lr, 'spec': spec}
+           'n_valid': len(va), 'bs': dls.train.bs, 'lr_used': learn.lr, 'spec': spec}
     return st.fit(learn, epochs, classifier_export(spec, 'student.safetensors'), cfg, steps)
+
+distill.old_options = {'steps': 'give --epochs (the stage prints the steps they make)'}   # `steps`: the library's, for `run`'s equal budgets

@@ -53,9 +53,10 @@ def dmae(mae:Annotated[str, shared_help.mae]='runs/mae',
          out:Annotated[str, shared_help.out]='runs/dmae',
          arch:Annotated[MAEArch, shared_help.arch]='mae_vit_nano_patch4',
          feature_weight:float=1., # Weight of the feature loss
-         epochs:Annotated[int, shared_help.epochs]=40,
+         epochs:Annotated[float, shared_help.epochs]=40,
          bs:Annotated[int, shared_help.bs]=64,
-         lr:Annotated[float, shared_help.lr]=1.5e-3,
+         blr:Annotated[float, shared_help.blr]=1.5e-3,
+         lr:Annotated[float|None, shared_help.lr]=None,
          mask_ratio:Annotated[float, shared_help.mask_ratio]=0.75,
          **kwargs) -> Learner:
     "Pretrain an MAE student aligned to an MAE teacher's features on the same visible tokens (DMAE)."
@@ -63,10 +64,10 @@ def dmae(mae:Annotated[str, shared_help.mae]='runs/mae',
     check_mask_ratio(mask_ratio)
     t_mae, stats = load_mae_source(mae)
     st = Stage('dmae', out, patch_size=t_mae.patch_size, own_size=t_mae.img_size[0],
-               budget=dict(epochs=epochs, bs=bs, lr=lr), **kwargs).open()
+               budget=dict(epochs=epochs, bs=bs, blr=blr, lr=lr), **kwargs).open()
     tr, va = st.split()
     dls = image_dls(st.ims, tr, va, bs=bs, stats=stats, device=st.device)
-    learn = mae_learner(dls, arch, mask_ratio, t_mae.norm_pix_loss, base_lr=lr, img_size=st.img_size)
+    learn = mae_learner(dls, arch, mask_ratio, t_mae.norm_pix_loss, blr, lr, img_size=st.img_size)
     if learn.model.grid != t_mae.grid: raise ValueError(f'student and teacher patch grids differ ({learn.model.grid} vs {t_mae.grid})')
     s_b, t_b = feature_block(len(learn.model.blocks)), feature_block(len(t_mae.blocks))
     learn.model = KDStudent(learn.model, nn.Linear(learn.model.config['embed_dim'], t_mae.config['embed_dim']))

@@ -19,7 +19,7 @@ from fastai.learner import Learner
 from fastai.callback.core import Callback
 from fastai.metrics import accuracy
 from .core import check_choice, find_checkpoint
-from .recipe import scaled_lr
+from .recipe import absolute_lr
 from .mae_model import create_mae, MAEArch, preset_img_size, load_mae_source, mae_source_size
 from .data import Augment, label_subset, image_dls, need_labels
 from .recipe import NoDecayCallback, adamw
@@ -51,10 +51,10 @@ class MixupCutMix(Callback):
     def before_batch(self): self.learn.xb, self.learn.yb = map(lambda t: (t,), self.mix(self.x, self.y))
 
 # %% ../nbs/02b_finetune.ipynb #65451f3a
-def classifier_learner(dls, model, base_lr:float=1e-3, layer_decay:float|None=None, wd:float=0.05,
+def classifier_learner(dls, model, blr:float=1e-3, layer_decay:float|None=None, wd:float=0.05, lr:float|None=None,
                        label_smoothing:float=0.1, mixup:float=0., cutmix:float=0., **kwargs) -> Learner:
-    "A `Learner` for a classifier: AdamW at `base_lr` x bs / 256, label smoothing, layer-wise lr decay for ViTs, mixup and CutMix when their alphas are set."
-    kw, lr = {}, scaled_lr(base_lr, dls.train.bs)
+    "A `Learner` for a classifier: AdamW at `lr`, or `blr` x bs / 256, label smoothing, layer-wise lr decay for ViTs, mixup and CutMix when their alphas are set."
+    kw, lr = {}, absolute_lr(blr, dls.train.bs, lr)
     if layer_decay and isinstance(model, VisionTransformer) and any(p.requires_grad for p in model.blocks.parameters()):
         kw['splitter'] = vit_splitter
         lr = np.array(layer_lrs(lr, len(model.blocks) + 2, layer_decay))
@@ -105,10 +105,11 @@ def finetune(mae:Annotated[str|None, shared_help.mae]='runs/mae',
              arch:Annotated[MAEArch, shared_help.arch]='mae_vit_micro_patch4',
              student:Annotated[str|None, shared_help.student]=None,
              student_weights:Annotated[str|None, shared_help.student_weights]=None,
-             epochs:Annotated[int, shared_help.epochs]=60,
+             epochs:Annotated[float, shared_help.epochs]=60,
              steps:Annotated[int|None, shared_help.steps]=None,
              bs:Annotated[int, shared_help.bs]=32,
-             lr:Annotated[float, shared_help.lr]=2e-3,
+             blr:Annotated[float, shared_help.blr]=2e-3,
+             lr:Annotated[float|None, shared_help.lr]=None,
              layer_decay:float=0.75, # Layer-wise learning-rate decay (pretrained ViT teachers only)
              drop_path:float=0.1, # Drop-path rate (ViT teachers)
              label_smoothing:float=0.1, # Label smoothing
@@ -123,7 +124,7 @@ def finetune(mae:Annotated[str|None, shared_help.mae]='runs/mae',
     check_recipe(augment, mixup, cutmix, bs)
     mae = finetune_source(mae, scratch, student, student_weights)
     st = Stage('finetune', out, own_size=mae_source_size(mae, arch) if mae else preset_img_size(arch),
-               budget=dict(epochs=epochs, bs=bs, lr=lr), **kwargs)
+               budget=dict(epochs=epochs, bs=bs, blr=blr, lr=lr), **kwargs)
     need_labels(st.ims, 'finetune')
     model, spec, stats = finetune_model(mae, arch, student, student_weights, st.ims, st.img_size, drop_path, st.quiet)
     if linear_probe and spec['builder'] == 'vit': model, spec['linear_probe'] = linear_probe_(model), True
@@ -134,8 +135,10 @@ def finetune(mae:Annotated[str|None, shared_help.mae]='runs/mae',
                     augment=augment)
     spec.update(classes=st.ims.classes, stats=dls.stats)
     layer_decay = layer_decay if mae else None     # decay is for pretrained layers, not random ones
-    learn = classifier_learner(dls, model, lr, layer_decay, label_smoothing=label_smoothing, mixup=mixup,
+    learn = classifier_learner(dls, model, blr, layer_decay, lr=lr, label_smoothing=label_smoothing, mixup=mixup,
                                cutmix=cutmix)
     cfg = {**given, 'mae': mae, 'layer_decay': layer_decay, 'n_labelled': len(lab), 'n_images': len(lab), 'n_valid': len(va),   # mae, decay: as resolved
-           'steps': steps or epochs * len(dls.train), 'bs': dls.train.bs, 'lr_used': float(np.max(learn.lr)), 'spec': spec}
+           'bs': dls.train.bs, 'lr_used': float(np.max(learn.lr)), 'spec': spec}
     return st.fit(learn, epochs, classifier_export(spec, 'student.safetensors' if student else 'teacher.safetensors'), cfg, steps)
+
+finetune.old_options = {'steps': 'give --epochs (the stage prints the steps they make)'}   # `steps`: the library's, for `run`'s equal budgets

@@ -15,7 +15,7 @@ from fastai.callback.core import Callback
 from fastai.callback.hook import Hook
 from fastai.learner import Learner
 from .core import check_choice, feature_block, unwrap
-from .recipe import scaled_lr
+from .recipe import absolute_lr
 from .runs import learner_device
 from .recipe import NoDecayCallback, adamw
 from .classifiers import count_flops
@@ -91,7 +91,8 @@ def distill_learner(dls, student:nn.Module, teacher:nn.Module,
                     feat_layers:tuple|None=None, # (student layer, teacher layer) for feature KD (default: `default_feat_layers`)
                     feature_weight:float=1., # Weight of the feature term
                     mixup:float=0., # Blend each training batch with its mirror, lambda ~ Beta(mixup, mixup) (function matching; 0: off)
-                    base_lr:float=1e-3, # Learning rate for a batch of 256; scaled by bs/256
+                    blr:float=1e-3, # Base rate: the learning rate for a batch of 256, scaled by bs / 256
+                    lr:float|None=None, # The absolute rate instead, used as it is
                     wd:float=0.05) -> Learner:
     "A `Learner` that distills `teacher` into `student` with `method`, the teacher's logits taken from `source`."
     check_choice('method', method, KDMethod)
@@ -105,7 +106,7 @@ def distill_learner(dls, student:nn.Module, teacher:nn.Module,
         cbs.append(FeatureKDCallback(feat, teacher, feature_weight))
     metrics = ([student_accuracy] if dls.valid.dataset.y is not None else []) + [teacher_agreement]
     learn = Learner(dls, student, loss_func=kd_blend, opt_func=adamw(), wd=wd, metrics=metrics, cbs=cbs)
-    learn.lr = scaled_lr(base_lr, dls.train.bs)
+    learn.lr = absolute_lr(blr, dls.train.bs, lr)
     return learn
 
 # %% ../nbs/03a_kd.ipynb #f1a2b3c5

@@ -11,7 +11,7 @@ from fastcore.basics import store_attr, str_enum
 from fastai.callback.core import Callback
 from fastai.learner import Learner
 from .core import check_choice, student_of
-from .recipe import scaled_lr
+from .recipe import absolute_lr
 from .masking import check_mask_ratio, block_noise
 from .mae_model import create_mae, save_mae_checkpoint
 from .recipe import NoDecayCallback, adamw
@@ -50,7 +50,8 @@ def mae_learner(dls, # `DataLoaders` of `(image,)` batches
                 arch:str='mae_vit_micro_patch4', # A preset of `mae_presets`
                 mask_ratio:float=0.75, # Fraction of patches hidden from the encoder
                 norm_pix_loss:bool=True, # Standardise each target patch
-                base_lr:float=1.5e-4, # Learning rate for a batch of 256; scaled by bs/256
+                blr:float=1.5e-4, # Base rate: the learning rate for a batch of 256, scaled by bs / 256
+                lr:float|None=None, # The absolute rate instead, used as it is
                 wd:float=0.05, # AdamW weight decay (not on biases, norms, tokens)
                 img_size:int|None=None, # Image side (default: the data's)
                 mask_type:str='random', # random patches (MAE) or blocks of patches (BEiT)
@@ -60,7 +61,7 @@ def mae_learner(dls, # `DataLoaders` of `(image,)` batches
     img_size = img_size or dls.train.dataset.x.shape[-1]
     model = create_mae(arch, img_size=img_size, in_chans=dls.n_chans, norm_pix_loss=norm_pix_loss, **kwargs)
     learn = Learner(dls, model, loss_func=mae_loss, opt_func=adamw(0.95), wd=wd, wd_bn_bias=True,
-                    lr=scaled_lr(base_lr, dls.train.bs), cbs=[MAECallback(mask_ratio, mask_type=mask_type), NoDecayCallback()])
+                    lr=absolute_lr(blr, dls.train.bs, lr), cbs=[MAECallback(mask_ratio, mask_type=mask_type), NoDecayCallback()])
     return learn
 
 # %% ../nbs/01e_mae_train.ipynb #cd2a0a7f

@@ -68,9 +68,10 @@ def show_reconstructions(model:MaskedAutoencoder, # A (pretrained) MAE
 def pretrain(out:Annotated[str, shared_help.out]='runs/mae',
              arch:Annotated[MAEArch, shared_help.arch]='mae_vit_micro_patch4',
              init:str|None=None, # An MAE to continue pretraining on `data` (a pretraining folder, a maekd .safetensors, or a reference or timm .pth of --arch); 0 epochs keep it as it is
-             epochs:Annotated[int, shared_help.epochs]=100,
+             epochs:Annotated[float, shared_help.epochs]=100,
              bs:Annotated[int, shared_help.bs]=64,
-             lr:Annotated[float, shared_help.lr]=1.5e-3,
+             blr:Annotated[float, shared_help.blr]=1.5e-3,
+             lr:Annotated[float|None, shared_help.lr]=None,
              mask_ratio:Annotated[float, shared_help.mask_ratio]=0.75,
              mask_type:MaskType='random', # random patches (MAE) or blocks of patches (BEiT)
              norm_pix_loss:bool=True, # Standardised patch targets, as in the MAE paper (else raw pixels)
@@ -82,10 +83,10 @@ def pretrain(out:Annotated[str, shared_help.out]='runs/mae',
     if init and epochs < 0: raise ValueError(f'epochs must be 0 (keep --init as it is) or more, got {epochs}')
     start = find_checkpoint(init, ('mae.safetensors',), 'maekd pretrain') if init else None      # checked before any image is read
     st = Stage('pretrain', out, patch_size=mae_presets[arch]['patch_size'], own_size=preset_img_size(arch),
-               budget=dict(bs=bs, lr=lr, **({} if init else dict(epochs=epochs))), **kwargs).open()
+               budget=dict(bs=bs, blr=blr, lr=lr, **({} if init else dict(epochs=epochs))), **kwargs).open()
     tr, va = st.split()
     dls = image_dls(st.ims, tr, va, bs=bs, device=st.device)
-    learn = mae_learner(dls, arch, mask_ratio, norm_pix_loss, base_lr=lr, img_size=st.img_size, mask_type=mask_type)
+    learn = mae_learner(dls, arch, mask_ratio, norm_pix_loss, blr, lr, img_size=st.img_size, mask_type=mask_type)
     if start: load_mae_checkpoint(learn.model, start, quiet=st.quiet)
     cfg = {**given, 'init': str(start) if start else None, 'n_chans': st.ims.n_chans, 'stats': dls.stats, 'n_train': len(tr),
            'n_valid': len(va), 'model': learn.model.config}

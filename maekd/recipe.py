@@ -11,12 +11,19 @@ from fastai.callback.schedule import ParamScheduler, combine_scheds, SchedLin, S
 from .core import unwrap
 
 # %% auto #0
-__all__ = ['scaled_lr', 'adamw', 'warmup_cosine', 'no_decay_params', 'NoDecayCallback']
+__all__ = ['absolute_lr', 'lr_rule', 'adamw', 'warmup_cosine', 'no_decay_params', 'NoDecayCallback']
 
 # %% ../nbs/01a_recipe.ipynb #2fee6ba2
-def scaled_lr(lr:float, bs:int) -> float:
-    "The learning rate for batches of `bs` images, from `lr` given for 256 (the linear rule of MAE and DeiT)."
-    return lr * bs / 256
+def absolute_lr(blr:float, # Base rate: the learning rate for a batch of 256 images
+                bs:int, # The batch size that trains
+                lr:float|None=None, # The absolute rate: when given, used as it is
+               ) -> float:
+    "The optimizer's learning rate: `lr` when given, else `blr` x `bs` / 256 (the linear rule of MAE and DeiT)."
+    return blr * bs / 256 if lr is None else lr
+
+def lr_rule(blr:float, bs:int, lr:float|None=None) -> str:
+    "How `absolute_lr` chose the rate, in the words a stage prints."
+    return f'lr {lr:g} as given' if lr is not None else f'lr {absolute_lr(blr, bs):g} = blr {blr:g} x bs {bs} / 256'
 
 # %% ../nbs/01a_recipe.ipynb #d80bc088
 def adamw(sqr_mom:float=0.999):

@@ -18,12 +18,17 @@ def options(p):
     return [a for a in p._actions if a.option_strings and a.help != argparse.SUPPRESS and a.dest != 'help']
 
 
+def task(command:str) -> str:
+    "The task a command belongs to: `seg-*` commands segment, the others classify (`--data`, `--method` mean each task's own)."
+    return 'segmentation' if command.startswith('seg-') else 'classification'
+
+
 def test_every_option_name_means_one_thing():
-    "Across commands an option has one help text (defaults aside), one type, one set of choices, and one kind (switch or value)."
+    "Across the commands of a task an option has one help text (defaults aside), one type, one set of choices, and one kind."
     seen = defaultdict(dict)
     for c, p in parsers().items():
         for a in options(p):
-            seen[a.option_strings[-1]][c] = (re.sub(r' \(default: [^)]*\)$', '', a.help), a.metavar, a.choices, type(a).__name__)
+            seen[task(c), a.option_strings[-1]][c] = (re.sub(r' \(default: [^)]*\)$', '', a.help), a.metavar, a.choices, type(a).__name__)
     shared = {o: d for o, d in seen.items() if len(d) > 1}
     assert len(shared) >= 10                                                  # the walk found the shared options
     for o, d in shared.items(): assert len(set(map(str, d.values()))) == 1, (o, d)
@@ -38,15 +43,17 @@ def declared_help(f) -> dict:
 
 
 def test_shared_help_declared_once():
-    "An option that several commands take reads its one help text from `shared_help`, in every command: none keeps a copy."
+    "An option that several commands of a task take reads its one help text from `shared_help` (segmentation: `seg_help` first) in every command."
     from maekd.stage import shared_help
+    from maekd.segment import seg_help
     decl = {c: declared_help(f) for c, f in load_commands().items()}
+    table = {'classification': shared_help, 'segmentation': {**shared_help, **seg_help}}
     takers = defaultdict(list)
     for c, d in decl.items():
-        for n in d: takers[n].append(c)
-    shared = {n for n, cs in takers.items() if len(cs) > 1} - {'models', 'kwargs'}
+        for n in d: takers[task(c), n].append(c)
+    shared = {k for k, cs in takers.items() if len(cs) > 1 and k[1] not in ('models', 'kwargs')}
     assert len(shared) >= 15
-    copies = [(c, n) for n in shared for c in takers[n] if decl[c][n] != shared_help.get(n)]
+    copies = [(c, n) for t, n in shared for c in takers[t, n] if decl[c][n] != table[t].get(n)]
     assert copies == [], copies
 
 
@@ -57,17 +64,17 @@ def test_help_reads_right():
             assert a.help, (c, a.dest)
             assert not (a.metavar or '').startswith('('), (c, a.dest, a.metavar)      # PATH, INT, FLOAT, NAME: not '(str)'
             if isinstance(a, argparse._StoreFalseAction): assert a.help.startswith('Turn off:') and 'default: True' not in a.help, (c, a.help)
-    assert 'run' in parsers() and '--tune-lr' in parsers()['run']._option_string_actions and '--tune' not in parsers()['run']._option_string_actions
+    assert 'run' in parsers() and '--tune-seeds' in parsers()['run']._option_string_actions and '--tune-lr' not in parsers()['run']._option_string_actions
 
 
 def test_three_commands_chain_with_defaults(tmp_path, monkeypatch, capsys):
     "`maekd pretrain`, `maekd finetune`, `maekd distill` with no options: the MAE teacher, then its distilled student."
     monkeypatch.chdir(tmp_path)
-    code, _, err = run_main(['finetune', '--steps', '2'], capsys)
+    code, _, err = run_main(['finetune', '--epochs', '0.1'], capsys)
     assert_one_line_error(code, err, 'runs/mae: make it with maekd pretrain, or pass --scratch')
-    code, _, err = run_main(['distill', '--steps', '2'], capsys)
+    code, _, err = run_main(['distill', '--epochs', '0.1'], capsys)
     assert_one_line_error(code, err, 'runs/teacher: make it with maekd finetune')
-    for cmd in (['pretrain', '--epochs', '1'], ['finetune', '--steps', '3'], ['distill', '--steps', '3']):
+    for cmd in (['pretrain', '--epochs', '1'], ['finetune', '--epochs', '0.2'], ['distill', '--epochs', '0.2']):
         code, _, err = run_main([*cmd, '--quiet'], capsys)
         assert code == 0, (cmd, err)
     teacher, student = (json.loads((tmp_path / 'runs' / n / 'config.json').read_text()) for n in ('teacher', 'student'))
@@ -80,7 +87,7 @@ def test_student_from_local_weights(tmp_path, capsys):
     "A student starts from a state dict saved on disk; a head for other classes is re-initialised, in one line."
     torch.save(create_student('cnn_tiny', num_classes=4, in_chans=1).state_dict(), tmp_path / 'w.pth')
     code, out, err = run_main(['finetune', '--student', 'cnn_tiny', '--student-weights', tmp_path / 'w.pth', '--out', tmp_path / 's',
-                               '--steps', '2', '--img-size', '16'], capsys)
+                               '--epochs', '0.1', '--img-size', '16'], capsys)
     assert code == 0, err
     assert [l for l in out.splitlines() if 'head re-initialised' in l] == [f'{tmp_path / "w.pth"}: classifier head re-initialised (4 classes in the file, 10 here)']
     code, _, err = run_main(['finetune', '--student-weights', tmp_path / 'w.pth', '--out', tmp_path / 'x'], capsys)

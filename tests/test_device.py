@@ -62,7 +62,7 @@ def test_pretrain_cpu(tmp_path, capsys):
     assert (c['device'], c['precision']) == ('cpu', 'fp32')
 
 
-@pytest.mark.parametrize('args', [['--scratch', '--steps', '2'], ['--student', 'cnn_tiny', '--steps', '2']])
+@pytest.mark.parametrize('args', [['--scratch', '--epochs', '0.1'], ['--student', 'cnn_tiny', '--epochs', '0.1']])
 def test_finetune(tmp_path, capsys, args):
     reaches_cuda(['finetune', '--out', tmp_path / 'g', *args, *Q], capsys)
     assert config(tmp_path / 'g')['device'] == 'cuda:0'
@@ -74,8 +74,8 @@ def test_finetune(tmp_path, capsys, args):
                                   ['--label-frac', '0.1']])
 def test_distill(tmp_path, capsys, teacher, args):
     "Online, cached and masked teachers: the teacher, the cache and the student all reach for the GPU."
-    reaches_cuda(['distill', '--teacher', teacher, '--out', tmp_path / 'g', '--steps', '2', *args, *Q], capsys)
-    stays_on_cpu(['distill', '--teacher', teacher, '--out', tmp_path / 'c', '--steps', '2', *args, *Q], capsys)
+    reaches_cuda(['distill', '--teacher', teacher, '--out', tmp_path / 'g', '--epochs', '0.1', *args, *Q], capsys)
+    stays_on_cpu(['distill', '--teacher', teacher, '--out', tmp_path / 'c', '--epochs', '0.1', *args, *Q], capsys)
     assert (tmp_path / 'c' / 'student.safetensors').is_file() and config(tmp_path / 'c')['device'] == 'cpu'
 
 

@@ -134,7 +134,7 @@ def test_enumerated_options_list_their_choices_and_fail_at_once(capsys):
     assert '{soft,hard,feature}' in out and '{random,attention}' in out and '{auto,fp32,fp16,bf16}' in out
     with pytest.raises(SystemExit): main(['run', '-h'])
     out = capsys.readouterr().out
-    assert '{default,quick}' in out and 'mae_vit_micro_patch4,mae_vit_nano_patch4}' in out
+    assert '{default,quick}' in out and 'mae_vit_micro_patch4,mae_vit_nano_patch4' in out
     assert '--augment {none,trivial,rand}' in out                   # an optional choice (default: the preset's) lists them too
     with pytest.raises(SystemExit) as e: main(['run', '--augment', 'auto'])
     assert e.value.code == 2 and "--augment: unknown value 'auto': choose one of none, trivial, rand" in capsys.readouterr().err

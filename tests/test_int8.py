@@ -21,7 +21,7 @@ ims = load_images('digits', 32)
 def student(tmp_path_factory):
     "A cnn_tiny trained on every digit label, scored by the report's own code (which writes its ONNX and int8 files): (row, folder)."
     d = tmp_path_factory.mktemp('int8')
-    finetune(student='cnn_tiny', label_frac=1., steps=200, bs=64, lr=8e-3, out=d / 's', quiet=True)
+    finetune(student='cnn_tiny', label_frac=1., steps=200, bs=64, blr=8e-3, out=d / 's', quiet=True)
     row = score_models({'student': d / 's'}, ims, 42, 0.2, out=d / 'r', runs=3).iloc[0]
     return row, d
 

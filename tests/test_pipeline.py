@@ -69,7 +69,7 @@ def test_equal_budgets_and_tuning_off_the_heldout_images(tmp_path, capsys):
     real = evaluate.quantize_int8
     def spy(onnx_path, out_path, calib): seen.append(calib.clone()); return real(onnx_path, out_path, calib)
     evaluate.quantize_int8 = spy
-    try: code, out, err = run_main(['run', '--preset', 'quick', '--tune-lr', '1', '--out', tmp_path / 't', '--quiet'], capsys)
+    try: code, out, err = run_main(['run', '--preset', 'quick', '--tune-seeds', '1', '--out', tmp_path / 't', '--quiet'], capsys)
     finally: evaluate.quantize_int8 = real
     assert code == 0, err
     rows = pd.read_csv(tmp_path / 't' / 'seed42' / 'report.csv').set_index('model')
@@ -100,7 +100,7 @@ def test_equal_budgets_and_tuning_off_the_heldout_images(tmp_path, capsys):
 
 def test_verdict_follows_report_json(tmp_path, capsys):
     "The verdict lines in report.md agree with the numbers in report.json."
-    code, out, err = run_main(['run', '--preset', 'quick', '--seeds', '2', '--out', tmp_path / 's', '--quiet'], capsys)
+    code, out, err = run_main(['run', '--preset', 'quick', '--n-seeds', '2', '--out', tmp_path / 's', '--quiet'], capsys)
     assert code == 0, err
     rows = {r['model']: r for r in json.loads((tmp_path / 's' / 'report.json').read_text())}
     assert all(r['seeds'] == 2 for r in rows.values())

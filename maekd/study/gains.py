@@ -40,13 +40,13 @@ def ci_verdict(lo:float, hi:float) -> str:
     return 'paid' if lo > 0 else 'did not pay' if hi < 0 else 'not established'
 
 # %% ../../nbs/study/10_gains.ipynb #e23664b4
-def top1_points(per_seed:pd.DataFrame) -> pd.DataFrame:
-    "Per-seed rows (seed, model, top1 as a fraction) as a seed x model table of top-1 in points."
-    return per_seed.pivot(index='seed', columns='model', values='top1') * 100
+def top1_points(per_seed:pd.DataFrame, col:str='top1') -> pd.DataFrame:
+    "Per-seed rows (seed, model, `col` as a fraction: top-1, or a segmenter's mIoU) as a seed x model table in points."
+    return per_seed.pivot(index='seed', columns='model', values=col) * 100
 
-def gains_of(per_seed:pd.DataFrame, pairs) -> list:
-    "`paired_gain` of each `(a, b, what)` in `pairs` whose two rows are in `per_seed`, with `a`, `b` and `what`."
-    t = top1_points(per_seed)
+def gains_of(per_seed:pd.DataFrame, pairs, col:str='top1') -> list:
+    "`paired_gain` of `col` for each `(a, b, what)` in `pairs` whose two rows are in `per_seed`, with `a`, `b` and `what`."
+    t = top1_points(per_seed, col)
     return [dict(a=a, b=b, what=what, **paired_gain(t[a], t[b])) for a, b, what in pairs if a in t and b in t]
 
 # %% ../../nbs/study/10_gains.ipynb #aeb856a8

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from fastcore.basics import str_enum
 
 # %% auto #0
-__all__ = ['ROWS', 'row_names', 'verdict_pairs', 'presets', 'report_settings', 'Preset', 'Row', 'budget_steps']
+__all__ = ['ROWS', 'row_names', 'verdict_pairs', 'presets', 'report_settings', 'Preset', 'Row', 'budget_steps', 'run_budget_text']
 
 # %% ../../nbs/study/11_rows.ipynb #e27ce200
 @dataclass(frozen=True)
@@ -19,7 +19,7 @@ class Row:
     budget:str           # 'teacher' or 'student': the steps and batch size of that architecture
     source:str|None      # finetune: 'mae' or 'scratch' (a ViT teacher), None (the student); distill: the row that teaches it
     labels:float|str     # 'frac': the run's label fraction; 1.: every training label; 0.: none
-    lr:float             # base learning rate: the digits' sweep over two seeds' tuning splits (below); `--tune-lr 2` sweeps it on the data
+    blr:float            # base learning rate: the digits' sweep over two seeds' tuning splits (below); `--tune-seeds 2` sweeps it on the data
     judged:tuple=()      # (baseline row, what the gain over it is called) for each verdict line
 
 ROWS = {r.name: r for r in (
@@ -37,8 +37,8 @@ row_names = list(ROWS)                                                     # the
 verdict_pairs = [(r.name, b, what) for r in ROWS.values() for b, what in r.judged]
 
 # %% ../../nbs/study/11_rows.ipynb #d9832a44
-presets = {   # budgets in passes over the training images (the digits' 400 and 440 steps on their 1438), or in steps (quick)
-    'default': dict(pretrain_epochs=60, teacher_passes=8.9, teacher_bs=32, student_passes=19.6, student_bs=64),
+presets = {   # budgets in epochs over the training images (the digits' 400 and 440 steps on their 1438), or in steps (quick: a smoke test)
+    'default': dict(pretrain_epochs=60, teacher_epochs=8.9, teacher_bs=32, student_epochs=19.6, student_bs=64),
     'quick': dict(pretrain_epochs=1, teacher_steps=8, teacher_bs=32, student_steps=8, student_bs=64),
 }
 report_settings = {   # what a preset's report measures: ONNX and int8 columns (True: every row; a list: those rows), latency runs
@@ -48,6 +48,12 @@ report_settings = {   # what a preset's report measures: ONNX and int8 columns (
 Preset = str_enum('Preset', *presets)    # the choices of `--preset`
 
 def budget_steps(plan:dict, n_train:int) -> dict:
-    "`plan` (budgets and recipe) with the steps of the teachers and of the students: `{a}_steps` if set, else `{a}_passes` over `n_train` images at `{a}_bs`."
-    steps = lambda a: plan.get(f'{a}_steps') or max(1, round(plan[f'{a}_passes'] * n_train / plan[f'{a}_bs']))
+    "`plan` (budgets and recipe) with the steps of the teachers and of the students: `{a}_steps` if set, else `{a}_epochs` over `n_train` images at `{a}_bs`."
+    steps = lambda a: plan.get(f'{a}_steps') or max(1, round(plan[f'{a}_epochs'] * n_train / plan[f'{a}_bs']))
     return {**plan, 'teacher_steps': steps('teacher'), 'student_steps': steps('student'), 'n_train': n_train}
+
+def run_budget_text(plan:dict) -> str:
+    "A run's budgets in epochs and in steps, as `run` and `sweep` print them (`plan` from `budget_steps`)."
+    n, e = plan['n_train'], plan['pretrain_epochs']
+    arch = lambda a: f"{plan[f'{a}_steps'] * plan[f'{a}_bs'] / n:.3g} epochs = {plan[f'{a}_steps']} steps at batch {plan[f'{a}_bs']}"
+    return f"MAE {e} epoch{'s' * (e != 1)}; teachers {arch('teacher')}; students {arch('student')} (epochs of {n} training images)"

@@ -17,7 +17,7 @@ from ..stage import shared_help
 from ..pretrain import pretrain
 from ..classifiers import load_classifier
 from ..evaluate import predict, accuracy_stats, own_inputs
-from .pipeline import row_call, train_stage, pipeline_options, start_pipeline
+from .pipeline import row_call, train_stage, pipeline_options, start_pipeline, old_spellings
 from .rows import ROWS
 from .verdicts import cost_of, seed_split
 from .gains import gain_row, ci_verdict
@@ -106,8 +106,8 @@ def sweep(out:Annotated[str, shared_help.out]='runs/sweep',
     plan, ims, out = start_pipeline('sweep', out, **kwargs)
     seed, recs = plan.seed, []
     write_json(dict(data=str(plan.data), preset=plan.preset, mae=plan.mae, label_fracs=fracs, student=plan.student, arch=plan.arch,
-                    seeds=[seed + i for i in range(plan.seeds)]), out/'sweep.json')
-    for s in range(seed, seed + plan.seeds):
+                    seeds=[seed + i for i in range(plan.n_seeds)]), out/'sweep.json')
+    for s in range(seed, seed + plan.n_seeds):
         seed_dir = out/f'seed{s}'
         train_stage(seed_dir/'mae', pretrain, resume=plan.resume, **plan.final, init=plan.mae, epochs=plan.budget['pretrain_epochs'], arch=plan.arch, seed=s)
         va = seed_split(seed_dir, ims, s)[1]
@@ -115,8 +115,10 @@ def sweep(out:Annotated[str, shared_help.out]='runs/sweep',
             fd = seed_dir/f'frac{f:g}'
             for n in sweep_rows:
                 fn, kw = row_call(ROWS[n], fd, plan.budget, f, plan.student, plan.arch, mae=seed_dir/'mae')
-                train_stage(fd/n, fn, resume=plan.resume, **plan.final, **kw, lr=ROWS[n].lr, seed=s)
+                train_stage(fd/n, fn, resume=plan.resume, **plan.final, **kw, blr=ROWS[n].blr, seed=s)
                 recs.append(dict(seed=s, label_frac=f, model=n, top1=heldout_top1(fd/n, ims, va, plan.device), labels=cost_of(fd/n)['labels_used']))
     df = save_label_curve(pd.DataFrame(recs), out)
     if not plan.quiet: print(df.to_string(index=False))
     return df
+
+sweep.old_options = old_spellings   # what `maekd sweep` still reads, with a note, for one release

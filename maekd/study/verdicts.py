@@ -55,15 +55,15 @@ def seed_report(out:Path, ims, seed:int, report:dict, quiet:bool=True, device=No
     return df
 
 # %% ../../nbs/study/12_verdicts.ipynb #a89330ad
-def verdict(per_seed:pd.DataFrame) -> list:
-    "`verdict:` lines from per-seed top-1 (columns seed, model, top1): each method against its baseline, with a 95% interval."
+def verdict(per_seed:pd.DataFrame, pairs=None, col:str='top1') -> list:
+    "`verdict:` lines from per-seed `col` (default: columns seed, model, top1): each method of `pairs` (`verdict_pairs`) against its baseline, with a 95% interval."
     lines = []
-    for g in gains_of(per_seed, verdict_pairs):
+    for g in gains_of(per_seed, verdict_pairs if pairs is None else pairs, col):
         a, b, what = g['a'], g['b'], g['what']
         seeds = f"{g['n']} seeds: {gains_text(g['gains'], ', ')}"
         ci, says_ = f"95% CI {g['lo']:+.1f} to {g['hi']:+.1f}", ci_verdict(g['lo'], g['hi'])
         if g['n'] < 2:
-            lines.append(f"verdict: {what}: one seed, no interval: {a} {g['mean']:+.1f} points against {b}; run with --seeds 3 or more")
+            lines.append(f"verdict: {what}: one seed, no interval: {a} {g['mean']:+.1f} points against {b}; run with --n-seeds 3 or more")
         elif np.isnan(g['lo']):          # every seed gave the same gain: a t interval needs a spread to measure
             lines.append(f"verdict: {what}: not established with {g['n']} seeds: {a} {g['mean']:+.1f} points against {b} in every "
                          f"seed, no spread to build an interval from ({seeds}); run more seeds")
@@ -193,9 +193,9 @@ def _protocol(df:pd.DataFrame, run_cfg:dict) -> str:
     arch = df['model'].map(lambda m: 'ViT teachers' if m.startswith('teacher') else 'students')
     budgets = '; '.join(f"{a}: {', '.join(sorted({f'{int(s)} steps at batch {int(b)}' for s, b in zip(g.steps, g.bs)}))}"
                         for a, g in df.groupby(arch, sort=False))
-    tuned = int(run_cfg.get('tune_lr', run_cfg.get('tune')) or 0)   # 'tune': the key of runs before --tune-lr
+    tuned = int(next((run_cfg[k] for k in ('tune_seeds', 'tune_lr', 'tune') if k in run_cfg), 0) or 0)   # the key, then older runs' keys
     rates = (f'learning rates were tuned alike on the tuning splits of {tuned} seed(s) (below)' if tuned else
-             "learning rates are the preset's (tuned on the digits; `--tune-lr 2` tunes them on this data)")
+             "learning rates are the preset's (tuned on the digits; `--tune-seeds 2` tunes them on this data)")
     return (f"{_mae_origin(run_cfg)} Optimizer steps and batch sizes actually used ({budgets}); {rates}. Trained on {run_cfg.get('device', 'cpu')} in "
             f"{run_cfg.get('precision', 'fp32')}. FLOPs from torch.utils.flop_counter (a multiply-add = 2), latency p50 at batch 1 "
             f"with {int(df['threads'].iloc[0])} thread(s) on the CPU, throughput at batch {int(df['tput_bs'].iloc[0])}, int8 "
