@@ -8,9 +8,10 @@ Markdown cells are copied, code cells become python blocks followed by their tex
 stored reports of real runs, never pasted by hand.
 `python .ci/readme.py --check` exits 1 when nbs/index.ipynb or README.md is out of date (or a stored report changed);
 `python .ci/readme.py --store RUN_DIR [SWEEP_DIR]` stores the report (and label curve) of a finished run on the digits;
-`python .ci/readme.py --store-photos RUN_DIR` stores a run on photos into `nbs/results/photos/` beside it.
+`python .ci/readme.py --store-photos RUN_DIR` stores a run on photos into `nbs/results/photos/` beside it;
+`python .ci/readme.py --store-camvid RUN_DIR` stores a `maekd seg-run` into `nbs/results/camvid/` and its picture.
 """
-import json, re, shutil, sys
+import importlib, json, re, shutil, sys
 from pathlib import Path
 import pandas as pd
 from maekd.study import verdicts
@@ -19,12 +20,13 @@ from maekd.study.sweep import save_label_curve
 
 root = Path(__file__).resolve().parents[1]
 MARKS = re.compile(r'<!-- /?(?:table|include)\b[^>]*-->\n\n?')      # the markers, left out of README.md
-FILLED = re.compile(r'(<!-- (table|include) (?:(\w+) )?(\S+) -->\n).*?(<!-- /\2 -->)', re.S)
+FILLED = re.compile(r'(<!-- (table|include) (?:([\w.]+) )?(\S+) -->\n).*?(<!-- /\2 -->)', re.S)
 
 
 def table(fn, csv):
-    "The markdown of `maekd.study.verdicts.fn` on the stored per-seed rows `csv` (relative to nbs/)."
-    return md_table(getattr(verdicts, fn)(pd.read_csv(root / 'nbs' / csv))).strip()
+    "The markdown of `maekd.study.verdicts.fn` (or `maekd.study.MODULE.fn` for `MODULE.fn`) on the stored per-seed rows `csv` (relative to nbs/)."
+    mod = importlib.import_module(f"maekd.study.{fn.rsplit('.', 1)[0]}") if '.' in fn else verdicts
+    return md_table(getattr(mod, fn.rsplit('.', 1)[-1])(pd.read_csv(root / 'nbs' / csv))).strip()
 
 
 def filled(m):
@@ -111,6 +113,11 @@ if __name__ == '__main__':
     if '--store-photos' in sys.argv:
         run = sys.argv[sys.argv.index('--store-photos') + 1]
         store_run(run, root / 'nbs' / 'results' / 'photos', root / 'nbs' / 'images' / 'pareto_photos.png'); sys.exit(0)
+    if '--store-camvid' in sys.argv:
+        run, res = Path(sys.argv[sys.argv.index('--store-camvid') + 1]), root / 'nbs' / 'results' / 'camvid'
+        res.mkdir(parents=True, exist_ok=True)
+        for f in ('report.md', 'verdicts.md', 'report_seeds.csv', 'gains.csv', 'curves.csv', 'seg_run.json'): shutil.copy(run / f, res / f)
+        shutil.copy(run / 'examples.png', root / 'nbs' / 'images' / 'camvid_examples.png'); sys.exit(0)
     index = root / 'nbs' / 'index.ipynb'
     nb = fill(json.loads(index.read_text()))
     nb_text = json.dumps(nb, indent=1, ensure_ascii=False) + '\n'

@@ -108,18 +108,18 @@ def _optional_choices(p:argparse.ArgumentParser, f) -> argparse.ArgumentParser:
 def _flag(name:str) -> str: return '--' + name.replace('_', '-')
 
 def hidden_options(f) -> dict:
-    "The options of `f` that its command still reads but no longer lists: `{flag: note}` (`f.old_options` entries whose value is a note, not a new flag)."
-    return {_flag(k): v for k, v in getattr(f, 'old_options', {}).items() if not v.startswith('--')}
+    "The options of `f` that its command reads but does not list: `{flag: note}` (`f.option_notes` entries whose value is a note, not a new flag)."
+    return {_flag(k): v for k, v in getattr(f, 'option_notes', {}).items() if not v.startswith('--')}
 
 def old_spellings(f, argv:list) -> list:
-    "`argv` with each old flag `f.old_options` renames spelled the new way; a one-line note on stderr for every old flag given."
-    olds, new_argv = {_flag(k): v for k, v in getattr(f, 'old_options', {}).items()}, []
+    "`argv` with each old flag `f.option_notes` renames spelled the new way; a one-line note on stderr for every old flag given."
+    olds, new_argv = {_flag(k): v for k, v in getattr(f, 'option_notes', {}).items()}, []
     for a in argv:
         flag, eq, val = a.partition('=')
         if flag in olds:
             new = olds[flag]
             print(f'maekd: note: {flag} is now {new}, and maekd 0.2 drops {flag}' if new.startswith('--') else
-                  f'maekd: note: maekd 0.2 drops {flag}: {new}', file=sys.stderr)
+                  f'maekd: note: {flag} {new}', file=sys.stderr)
             if new.startswith('--'): a = new + eq + val
         new_argv.append(a)
     return new_argv

@@ -134,4 +134,4 @@ def distill(teacher:str='runs/teacher', # A finetune output folder or .safetenso
            'n_valid': len(va), 'bs': dls.train.bs, 'lr_used': learn.lr, 'spec': spec}
     return st.fit(learn, epochs, classifier_export(spec, 'student.safetensors'), cfg, steps)
 
-distill.old_options = {'steps': 'give --epochs (the stage prints the steps they make)'}   # `steps`: the library's, for `run`'s equal budgets
+distill.option_notes = {'steps': 'goes in maekd 0.2: give --epochs (the stage prints the steps they make)'}   # `steps`: the library's, for `run`'s equal budgets

@@ -141,4 +141,4 @@ def finetune(mae:Annotated[str|None, shared_help.mae]='runs/mae',
            'bs': dls.train.bs, 'lr_used': float(np.max(learn.lr)), 'spec': spec}
     return st.fit(learn, epochs, classifier_export(spec, 'student.safetensors' if student else 'teacher.safetensors'), cfg, steps)
 
-finetune.old_options = {'steps': 'give --epochs (the stage prints the steps they make)'}   # `steps`: the library's, for `run`'s equal budgets
+finetune.option_notes = {'steps': 'goes in maekd 0.2: give --epochs (the stage prints the steps they make)'}   # `steps`: the library's, for `run`'s equal budgets

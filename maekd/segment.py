@@ -40,7 +40,7 @@ class ViTSeg(nn.Module):
     def forward(self, x):
         t = self.vit.forward_features(x)[:, self.n_prefix:]
         gh, gw = self.vit.patch_embed.grid_size
-        t = t.transpose(1, 2).reshape(len(x), -1, gh, gw)
+        t = t.transpose(1, 2).unflatten(2, (gh, gw))                # no batch size in the graph: ONNX keeps it dynamic
         return F.interpolate(self.head(t), size=x.shape[-2:], mode='bilinear', align_corners=False)
 
 # %% ../nbs/06_segment.ipynb #d31030f0
@@ -206,7 +206,7 @@ def seg_train(data:Annotated[str|None, seg_help.data]=None,
     cfg = {**given, 'n_labelled': len(lab), 'n_images': len(lab), 'n_valid': len(va), 'bs': bs, 'lr_used': float(np.max(learn.lr)), 'spec': spec}
     return st.fit(learn, epochs, _seg_export(spec), cfg, steps)
 
-seg_train.old_options = {'steps': 'give --epochs (the stage prints the steps they make)'}
+seg_train.option_notes = {'steps': 'is for harnesses (seg-run): give --epochs (the stage prints the steps they make)'}
 
 # %% ../nbs/06_segment.ipynb #e013c79e
 def frame_hw(frame_size) -> tuple:
@@ -256,4 +256,4 @@ def seg_distill(teacher:str='runs/segmenter', # A seg-train output folder or its
     cfg = {**given, 'n_labelled': len(lab), 'n_images': len(tr), 'n_valid': len(va), 'bs': bs, 'lr_used': learn.lr, 'spec': spec}
     return st.fit(learn, epochs, _seg_export(spec), cfg, steps)
 
-seg_distill.old_options = {'steps': 'give --epochs (the stage prints the steps they make)'}
+seg_distill.option_notes = {'steps': 'is for harnesses (seg-run): give --epochs (the stage prints the steps they make)'}

@@ -43,7 +43,7 @@ def test_old_spellings_run_with_a_note(tmp_path, capsys):
     assert err.splitlines()[0] == 'maekd: note: --tune-lr is now --tune-seeds, and maekd 0.2 drops --tune-lr' and code == 2
     assert 'give 0 to 1, or more --n-seeds' in err
     code, _, err = run_main(['finetune', '--student', 'cnn_tiny', '--steps', '2', '--out', tmp_path / 'f', *Q], capsys)
-    assert code == 0 and err.splitlines() == ['maekd: note: maekd 0.2 drops --steps: give --epochs (the stage prints the steps they make)']
+    assert code == 0 and err.splitlines() == ['maekd: note: --steps goes in maekd 0.2: give --epochs (the stage prints the steps they make)']
     assert config(tmp_path / 'f')['steps'] == 2
 
 

@@ -222,4 +222,4 @@ def run(out:Annotated[str, shared_help.out]='runs/demo',
     for group in groups: _train_seeds(group, plan, ims, out, label_frac, tune_seeds, tuned)
     return run_report(out, plan.quiet)
 
-run.old_options = {**old_spellings, 'tune_lr': '--tune-seeds'}   # what `maekd run` still reads, with a note, for one release
+run.option_notes = {**old_spellings, 'tune_lr': '--tune-seeds'}   # what `maekd run` still reads, with a note, for one release

@@ -121,4 +121,4 @@ def sweep(out:Annotated[str, shared_help.out]='runs/sweep',
     if not plan.quiet: print(df.to_string(index=False))
     return df
 
-sweep.old_options = old_spellings   # what `maekd sweep` still reads, with a note, for one release
+sweep.option_notes = old_spellings   # what `maekd sweep` still reads, with a note, for one release
