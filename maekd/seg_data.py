@@ -14,7 +14,8 @@ from fastcore.parallel import parallel
 from fastai.data.load import DataLoader
 from fastai.data.core import DataLoaders
 from .core import atomic_write
-from .data import IMG_EXTS, image_cache_dir, folder_key, check_disk, channel_stats, BatchAug, on_device
+from torchvision import tv_tensors
+from .data import IMG_EXTS, image_cache_dir, folder_key, check_disk, channel_stats, BatchAug
 
 # %% auto #0
 __all__ = ['seg_pairs', 'read_pair', 'SegSet', 'load_seg', 'toy_seg', 'seg_train_tfm', 'SegItems', 'seg_dls']
@@ -133,7 +134,6 @@ class SegItems(torch.utils.data.Dataset):
         self.has = None if labelled is None else set(labelled.tolist())
     def __len__(self): return len(self.rows)
     def __getitem__(self, i):
-        from torchvision import tv_tensors
         j = self.rows[i]
         x, y = tv_tensors.Image(self.seg.x[j]), tv_tensors.Mask(self.seg.y[j])
         if self.tfm is not None: x, y = self.tfm(x, y)
@@ -154,7 +154,7 @@ def seg_dls(seg:SegSet, # The data
     "fastai `DataLoaders` of (frame, label map) batches: joint crop and flip for training, normalised on the device."
     if bs <= 0: raise ValueError(f'batch size must be positive, got {bs}')
     stats = stats or channel_stats(seg.x, train_idx)
-    kw = dict(num_workers=0, device=device, pin_memory=on_device(seg.x[:1], device)[1] or (device is not None and torch.device(device).type == 'cuda'))
+    kw = dict(num_workers=0, device=device, pin_memory=device is not None and torch.device(device).type == 'cuda')   # frames stay on the host
     train_idx = train_idx.repeat(-(-bs // len(train_idx)))                  # fewer frames than a batch: repeated
     train = DataLoader(SegItems(seg, train_idx, seg_train_tfm(seg.size, scale), labelled), bs=bs, shuffle=True, drop_last=True,
                        after_batch=BatchAug(*stats, scale=None), **kw)
