@@ -9,7 +9,8 @@ stored reports of real runs, never pasted by hand.
 `python .ci/readme.py --check` exits 1 when nbs/index.ipynb or README.md is out of date (or a stored report changed);
 `python .ci/readme.py --store RUN_DIR [SWEEP_DIR]` stores the report (and label curve) of a finished run on the digits;
 `python .ci/readme.py --store-photos RUN_DIR` stores a run on photos into `nbs/results/photos/` beside it;
-`python .ci/readme.py --store-camvid RUN_DIR` stores a `maekd seg-run` into `nbs/results/camvid/` and its picture.
+`python .ci/readme.py --store-camvid RUN_DIR` stores a `maekd seg-run` into `nbs/results/camvid/` and its picture;
+`python .ci/readme.py --store-bccd RUN_DIR` stores a `maekd det-run` into `nbs/results/bccd/` and its picture.
 """
 import importlib, json, re, shutil, sys
 from pathlib import Path
@@ -113,11 +114,12 @@ if __name__ == '__main__':
     if '--store-photos' in sys.argv:
         run = sys.argv[sys.argv.index('--store-photos') + 1]
         store_run(run, root / 'nbs' / 'results' / 'photos', root / 'nbs' / 'images' / 'pareto_photos.png'); sys.exit(0)
-    if '--store-camvid' in sys.argv:
-        run, res = Path(sys.argv[sys.argv.index('--store-camvid') + 1]), root / 'nbs' / 'results' / 'camvid'
-        res.mkdir(parents=True, exist_ok=True)
-        for f in ('report.md', 'verdicts.md', 'report_seeds.csv', 'gains.csv', 'curves.csv', 'seg_run.json'): shutil.copy(run / f, res / f)
-        shutil.copy(run / 'examples.png', root / 'nbs' / 'images' / 'camvid_examples.png'); sys.exit(0)
+    for flag, name, cfg in (('--store-camvid', 'camvid', 'seg_run.json'), ('--store-bccd', 'bccd', 'det_run.json')):
+        if flag in sys.argv:
+            run, res = Path(sys.argv[sys.argv.index(flag) + 1]), root / 'nbs' / 'results' / name
+            res.mkdir(parents=True, exist_ok=True)
+            for f in ('report.md', 'verdicts.md', 'report_seeds.csv', 'gains.csv', 'curves.csv', cfg): shutil.copy(run / f, res / f)
+            shutil.copy(run / 'examples.png', root / 'nbs' / 'images' / f'{name}_examples.png'); sys.exit(0)
     index = root / 'nbs' / 'index.ipynb'
     nb = fill(json.loads(index.read_text()))
     nb_text = json.dumps(nb, indent=1, ensure_ascii=False) + '\n'

@@ -35,7 +35,8 @@ def _usage() -> str:
     lines = [f'  {n:<{w}}  {summary(ep)}' for n, ep in eps.items()]
     return '\n'.join(['usage: maekd COMMAND [options]   (maekd COMMAND -h lists its options; maekd --version)', '', 'commands:', *lines])
 
-_key_files = ('report.md', 'pareto.png', 'label_curve.csv', 'label_curve.png', 'mae.safetensors', 'teacher.safetensors', 'student.safetensors')
+_key_files = ('report.md', 'pareto.png', 'label_curve.csv', 'label_curve.png', 'mae.safetensors', 'teacher.safetensors', 'student.safetensors',
+              'segmenter.safetensors', 'detector.safetensors')
 
 def _report(out, t0):
     "Print how many files a command wrote, and the few that matter."
@@ -82,7 +83,7 @@ def _arg_error(parser, message):
     sys.exit(2)
 
 _metavars = {'(int)': 'INT', '(float)': 'FLOAT', '(str)': 'PATH'}     # fastcore's metavars, as type names
-_names = {'student': 'NAME', 'reference': 'NAME', 'device': 'DEVICE', 'label_fracs': 'FRACS', 'models': 'MODEL', 'frame_size': 'H,W'}   # not paths
+_names = {'student': 'NAME', 'reference': 'NAME', 'device': 'DEVICE', 'label_fracs': 'FRACS', 'models': 'MODEL', 'frame_size': 'H,W', 'photo_size': 'H,W', 'preset': 'NAME'}   # not paths
 
 def _lower_first(text:str) -> str:
     "`text` with its first word lower-cased, unless that word is an acronym (`ONNX and int8 columns` stays as it is)."

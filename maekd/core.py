@@ -10,7 +10,7 @@ import torch
 
 # %% auto #0
 __all__ = ['FEAT_DEPTH', 'atomic_write', 'write_json', 'check_positive', 'check_choice', 'unwrap', 'KDStudent', 'student_of',
-           'find_checkpoint', 'feature_block', 'md_table', 'draw_flow']
+           'find_checkpoint', 'save_with_spec', 'read_with_spec', 'feature_block', 'md_table', 'draw_flow']
 
 # %% ../nbs/00a_core.ipynb #6f9fdef6
 def atomic_write(path, write_fn):
@@ -71,6 +71,22 @@ def find_checkpoint(path, names:tuple, made_by:str='') -> Path:
         raise FileNotFoundError(f'no checkpoint ({", ".join(names)}) in {path}: pass the output folder of a finished maekd run')
     if not path.is_file(): raise FileNotFoundError(f'checkpoint not found: {path}' + (f': make it with {made_by}' if made_by else ''))
     return path
+
+# %% ../nbs/00a_core.ipynb #svspec01
+def save_with_spec(model:torch.nn.Module, path, spec:dict, fmt:str) -> Path:
+    "Atomically save `model`'s weights as safetensors, with the format name `fmt` and the `spec` that rebuilds it as metadata."
+    from safetensors.torch import save_file
+    sd = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    return atomic_write(path, lambda p: save_file(sd, str(p), metadata={'format': fmt, 'spec': json.dumps(spec)}))
+
+def read_with_spec(path, fmt:str, made_by:str='') -> tuple:
+    "(weights, spec) of a file `save_with_spec` wrote as `fmt`; one clear line for any other file."
+    from safetensors.torch import load_file, safe_open
+    try:
+        with safe_open(str(path), 'pt') as f: meta = f.metadata() or {}
+    except Exception: raise ValueError(f'{path} is not a safetensors file: pass the output of {made_by}') from None
+    if meta.get('format') != fmt: raise ValueError(f'{path} is not a {fmt.replace("-", " ")}: pass the output of {made_by}')
+    return load_file(str(path)), json.loads(meta['spec'])
 
 # %% ../nbs/00a_core.ipynb #2fefa535
 FEAT_DEPTH = 0.75    # DMAE aligns the block at 3/4 of the depth: the 9th of 12, the 18th of 24

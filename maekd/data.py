@@ -20,7 +20,7 @@ from .core import atomic_write, check_choice
 # %% auto #0
 __all__ = ['IMG_EXTS', 'Augment', 'ImageSet', 'load_digits_images', 'image_cache_dir', 'folder_key', 'check_disk',
            'decode_folder', 'load_folder_images', 'load_images', 'split_idxs', 'label_subset', 'need_labels',
-           'channel_stats', 'aug_policy', 'BatchAug', 'TensorItems', 'on_device', 'image_dls']
+           'channel_stats', 'aug_policy', 'BatchAug', 'TensorItems', 'on_device', 'image_dls', 'item_dls']
 
 # %% ../nbs/01b_data.ipynb #cd94c1a5
 IMG_EXTS = {'.png', '.jpg', '.jpeg', '.bmp', '.gif', '.tif', '.tiff', '.webp'}
@@ -276,4 +276,20 @@ def image_dls(ims:ImageSet, # Images to load
     valid = DataLoader(ds(valid_idx, valid_lab), bs=bs, shuffle=False, after_batch=BatchAug(*stats, scale=None), **kw)
     dls = DataLoaders(train, valid, device=device)
     dls.stats, dls.n_chans, dls.classes, dls.n_inp = stats, ims.n_chans, ims.classes, 1
+    return dls
+
+# %% ../nbs/01b_data.ipynb #itdls002
+def item_dls(train_items, # Training items, each a tuple whose first element is an image
+             valid_items, # Validation items
+             stats:tuple, # (mean, std) of the channels
+             classes:list, # Class names, kept on the loaders
+             bs:int=8, # Batch size
+             device=None, # Device of the batches
+            ) -> DataLoaders:
+    "fastai `DataLoaders` over item datasets: training shuffled in whole batches, both normalised on the device; the items stay on the host."
+    kw = dict(num_workers=0, device=device, pin_memory=device is not None and torch.device(device).type == 'cuda')
+    train = DataLoader(train_items, bs=bs, shuffle=True, drop_last=True, after_batch=BatchAug(*stats, scale=None), **kw)
+    valid = DataLoader(valid_items, bs=bs, shuffle=False, after_batch=BatchAug(*stats, scale=None), **kw)
+    dls = DataLoaders(train, valid, device=device)
+    dls.stats, dls.n_chans, dls.classes, dls.n_inp = stats, 3, classes, 1
     return dls

@@ -9,8 +9,8 @@ import torch
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['dense_losses', 'kd_losses', 'soft_target', 'hard_target', 'feature_l1', 'pixel_kd', 'cwd', 'dense_loss', 'kd_blend',
-           'logit_loss']
+__all__ = ['dense_losses', 'det_losses', 'kd_losses', 'soft_target', 'hard_target', 'feature_l1', 'pixel_kd', 'cwd', 'dense_loss',
+           'box_logit_kd', 'feature_mse', 'pkd', 'det_kd_loss', 'kd_blend', 'logit_loss']
 
 # %% ../nbs/03_kd_loss.ipynb #67ff333e
 def soft_target(pred, teacher_pred, temperature:float=4.):
@@ -57,6 +57,33 @@ dense_losses = {'pixel': pixel_kd, 'cwd': cwd}      # the losses a segmenter's `
 def dense_loss(method:str='pixel', temperature:float=1.):
     "The dense loss `method` names with its temperature bound, as `KDCallback` takes it."
     return partial(dense_losses[method], temperature=temperature)
+
+# %% ../nbs/03_kd_loss.ipynb #detkd001
+def box_logit_kd(pred, teacher_pred, temperature:float=1.):
+    "Class-score KD of sigmoid heads: `T**2` x binary KL of every class at every location, summed, over the teacher's soft count of objects."
+    T, s, t = temperature, pred[0].float(), teacher_pred[0].float()
+    pt = torch.sigmoid(t / T)
+    kl = F.binary_cross_entropy_with_logits(s / T, pt, reduction='none') - F.binary_cross_entropy_with_logits(t / T, pt, reduction='none')
+    return T**2 * kl.sum() / torch.sigmoid(t).amax(-1).sum().clamp_min(1)
+
+def feature_mse(pred, teacher_pred):
+    "FitNets' imitation: MSE between the student's pyramid maps (after its hint convs) and the teacher's, mean over levels."
+    return sum(F.mse_loss(s.float(), t.float()) for s, t in zip(pred[3:], teacher_pred[3:])) / len(pred[3:])
+
+def _standard(f):
+    "Each channel of `f` `(B, C, H, W)` to zero mean and unit variance over the batch and the pixels."
+    f = f.float().transpose(0, 1).flatten(1)
+    return (f - f.mean(1, keepdim=True)) / (f.std(1, keepdim=True) + 1e-6)
+
+def pkd(pred, teacher_pred):
+    "PKD: half the MSE of the pyramid maps standardised per channel (1 - Pearson correlation), mean over levels."
+    return sum(F.mse_loss(_standard(s), _standard(t)) / 2 for s, t in zip(pred[3:], teacher_pred[3:])) / len(pred[3:])
+
+det_losses = {'logit': box_logit_kd, 'feature': feature_mse, 'pkd': pkd}     # the losses a detector's `--method` names
+
+def det_kd_loss(method:str='logit', temperature:float=1.):
+    "The detection KD loss `method` names, the temperature bound where it has one."
+    return partial(box_logit_kd, temperature=temperature) if method == 'logit' else det_losses[method]
 
 # %% ../nbs/03_kd_loss.ipynb #5565d378
 def kd_blend(pred, teacher_pred, target=None, kd=soft_target, alpha:float=0.5):

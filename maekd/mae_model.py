@@ -19,8 +19,8 @@ from .masking import patchify, unpatchify, random_masking, check_patchable
 __all__ = ['mae_presets', 'MAEArch', 'sincos_1d', 'sincos_2d', 'MaskedAutoencoder', 'create_mae', 'preset_img_size',
            'mae_vit_base_patch16', 'mae_vit_large_patch16', 'mae_vit_huge_patch14', 'mae_vit_tiny_patch16',
            'mae_vit_tiny_patch4', 'mae_vit_micro_patch4', 'mae_vit_nano_patch4', 'mae_vit_micro_patch8',
-           'read_state_dict', 'resize_pos_embed', 'load_mae_checkpoint', 'save_mae_checkpoint', 'mae_from_checkpoint',
-           'load_mae_source', 'mae_source_size']
+           'mae_vit_micro_patch16', 'read_state_dict', 'resize_pos_embed', 'load_mae_checkpoint', 'save_mae_checkpoint',
+           'mae_from_checkpoint', 'load_mae_source', 'mae_source_size']
 
 # %% ../nbs/01_mae_model.ipynb #b5292977
 def sincos_1d(dim:int, pos:torch.Tensor) -> torch.Tensor:
@@ -168,6 +168,8 @@ mae_presets = {
                                 decoder_embed_dim=64, decoder_depth=1, decoder_num_heads=2),
     'mae_vit_micro_patch8': dict(img_size=96, patch_size=8, embed_dim=128, depth=6, num_heads=4,   # the segmentation teacher's
                                  decoder_embed_dim=96, decoder_depth=2, decoder_num_heads=4),
+    'mae_vit_micro_patch16': dict(img_size=192, patch_size=16, embed_dim=128, depth=6, num_heads=4,   # the detection teacher's
+                                  decoder_embed_dim=96, decoder_depth=2, decoder_num_heads=4),
 }
 MAEArch = str_enum('MAEArch', *mae_presets)    # the presets, as the choices of `--arch`
 
@@ -189,6 +191,7 @@ def mae_vit_tiny_patch4(**kwargs): "ViT-Tiny MAE for 32px images, 4px patches.";
 def mae_vit_micro_patch4(**kwargs): "A 1.2M-parameter MAE for 32px images, 4px patches."; return create_mae('mae_vit_micro_patch4', **kwargs)
 def mae_vit_nano_patch4(**kwargs): "A 0.2M-parameter MAE (a DMAE student) for 32px images."; return create_mae('mae_vit_nano_patch4', **kwargs)
 def mae_vit_micro_patch8(**kwargs): "The micro MAE with 8px patches, for 96px frames (the segmentation teacher)."; return create_mae('mae_vit_micro_patch8', **kwargs)
+def mae_vit_micro_patch16(**kwargs): "The micro MAE with 16px patches, for 192px photos (the detection teacher)."; return create_mae('mae_vit_micro_patch16', **kwargs)
 
 # %% ../nbs/01_mae_model.ipynb #e2451fb5
 def read_state_dict(path) -> dict:

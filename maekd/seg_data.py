@@ -11,11 +11,10 @@ import numpy as np
 import torch
 from PIL import Image
 from fastcore.parallel import parallel
-from fastai.data.load import DataLoader
 from fastai.data.core import DataLoaders
 from .core import atomic_write
 from torchvision import tv_tensors
-from .data import IMG_EXTS, image_cache_dir, folder_key, check_disk, channel_stats, BatchAug
+from .data import IMG_EXTS, image_cache_dir, folder_key, check_disk, channel_stats, item_dls
 
 # %% auto #0
 __all__ = ['seg_pairs', 'read_pair', 'SegSet', 'load_seg', 'toy_seg', 'seg_train_tfm', 'SegItems', 'seg_dls']
@@ -154,11 +153,5 @@ def seg_dls(seg:SegSet, # The data
     "fastai `DataLoaders` of (frame, label map) batches: joint crop and flip for training, normalised on the device."
     if bs <= 0: raise ValueError(f'batch size must be positive, got {bs}')
     stats = stats or channel_stats(seg.x, train_idx)
-    kw = dict(num_workers=0, device=device, pin_memory=device is not None and torch.device(device).type == 'cuda')   # frames stay on the host
     train_idx = train_idx.repeat(-(-bs // len(train_idx)))                  # fewer frames than a batch: repeated
-    train = DataLoader(SegItems(seg, train_idx, seg_train_tfm(seg.size, scale), labelled), bs=bs, shuffle=True, drop_last=True,
-                       after_batch=BatchAug(*stats, scale=None), **kw)
-    valid = DataLoader(SegItems(seg, valid_idx), bs=bs, shuffle=False, after_batch=BatchAug(*stats, scale=None), **kw)
-    dls = DataLoaders(train, valid, device=device)
-    dls.stats, dls.n_chans, dls.classes, dls.n_inp = stats, 3, seg.classes, 1
-    return dls
+    return item_dls(SegItems(seg, train_idx, seg_train_tfm(seg.size, scale), labelled), SegItems(seg, valid_idx), stats, seg.classes, bs, device)

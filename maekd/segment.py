@@ -9,17 +9,15 @@ __all__ = ['SegMethod', 'seg_help', 'ViTSeg', 'vit_seg', 'SegStudent', 'build_se
 
 # %% ../nbs/06_segment.ipynb #204dd008
 from typing import Annotated
-import json
 from pathlib import Path
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import AttrDict, str_enum
 from fastcore.meta import delegates
 from fastai.learner import Learner
-from safetensors.torch import save_file, load_file, safe_open
-from .core import atomic_write, check_choice, check_positive, find_checkpoint, student_of
+from .core import check_choice, check_positive, find_checkpoint, student_of, save_with_spec, read_with_spec
 from .data import _carve
-from .finetune import layer_lrs
+from .finetune import dense_layer_decay
 from .recipe import NoDecayCallback, adamw, absolute_lr
 from .mae_model import MAEArch, mae_presets, read_state_dict
 from .stage import Stage, run_options, shared_help, stage_args
@@ -80,19 +78,13 @@ def build_segmenter(spec:dict) -> nn.Module:
 
 def save_segmenter(model, path, spec:dict) -> Path:
     "Atomically save `model` with its `spec` as safetensors metadata."
-    sd = {k: v.detach().cpu().contiguous() for k, v in student_of(model).state_dict().items()}
-    return atomic_write(path, lambda p: save_file(sd, str(p), metadata={'format': 'maekd-segmenter', 'spec': json.dumps(spec)}))
+    return save_with_spec(student_of(model), path, spec, 'maekd-segmenter')
 
 def load_segmenter(path, made_by:str='maekd seg-train') -> tuple:
     "(model, spec) from a maekd segmenter file or run folder."
-    path = find_checkpoint(path, ('segmenter.safetensors',), made_by)
-    try:
-        with safe_open(str(path), 'pt') as f: meta = f.metadata() or {}
-    except Exception: raise ValueError(f'{path} is not a safetensors file: pass the output of {made_by}') from None
-    if meta.get('format') != 'maekd-segmenter': raise ValueError(f'{path} is not a maekd segmenter: pass the output of {made_by}')
-    spec = json.loads(meta['spec'])
+    sd, spec = read_with_spec(find_checkpoint(path, ('segmenter.safetensors',), made_by), 'maekd-segmenter', made_by)
     model = build_segmenter(spec)
-    model.load_state_dict(load_file(path))
+    model.load_state_dict(sd)
     return model, spec
 
 # %% ../nbs/06_segment.ipynb #896016af
@@ -202,7 +194,7 @@ def seg_train(data:Annotated[str|None, seg_help.data]=None,
     dls = seg_dls(st.ims, lab, va, bs=bs, device=st.device)
     spec.update(classes=st.ims.classes, void=void, stats=dls.stats, size=list(size))
     learn = seg_learner(dls, model, blr, lr)
-    if not student and not scratch: _layer_decay(learn, layer_decay)
+    if not student and not scratch: dense_layer_decay(learn, model.vit, layer_decay)
     cfg = {**given, 'n_labelled': len(lab), 'n_images': len(lab), 'n_valid': len(va), 'bs': bs, 'lr_used': float(np.max(learn.lr)), 'spec': spec}
     return st.fit(learn, epochs, _seg_export(spec), cfg, steps)
 
@@ -216,13 +208,6 @@ def frame_hw(frame_size) -> tuple:
     if h <= 0 or w <= 0: raise ValueError(f'--frame-size must be positive, got {h},{w}')
     return h, w
 
-def _layer_decay(learn:Learner, decay:float):
-    "Layer-wise lr decay for a `ViTSeg`: embeddings, then each block, then the head, each group `decay` times the next one's rate."
-    v = learn.model.vit
-    groups = [[*v.patch_embed.parameters(), v.cls_token, v.pos_embed]] + [list(b.parameters()) for b in v.blocks] + \
-             [[p for n, p in learn.model.named_parameters() if not n.startswith('vit.') or n.startswith(('vit.norm', 'vit.fc_norm', 'vit.head'))]]
-    learn.splitter = lambda m: groups
-    learn.lr = np.array(layer_lrs(learn.lr, len(groups), decay))
 
 # %% ../nbs/06_segment.ipynb #14520c01
 @delegates(run_options, but=('img_size',))

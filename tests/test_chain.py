@@ -19,8 +19,8 @@ def options(p):
 
 
 def task(command:str) -> str:
-    "The task a command belongs to: `seg-*` commands segment, the others classify (`--data`, `--method` mean each task's own)."
-    return 'segmentation' if command.startswith('seg-') else 'classification'
+    "The task a command belongs to: `seg-*` commands segment, `det-*` ones detect, the others classify (`--data`, `--method` mean each task's own)."
+    return {'seg': 'segmentation', 'det': 'detection'}.get(command.split('-')[0], 'classification')
 
 
 def test_every_option_name_means_one_thing():
@@ -43,11 +43,12 @@ def declared_help(f) -> dict:
 
 
 def test_shared_help_declared_once():
-    "An option that several commands of a task take reads its one help text from `shared_help` (segmentation: `seg_help` first) in every command."
+    "An option that several commands of a task take reads its one help text from `shared_help` (segmentation: `seg_help` first; detection: `det_help`) in every command."
     from maekd.stage import shared_help
     from maekd.segment import seg_help
+    from maekd.detect import det_help
     decl = {c: declared_help(f) for c, f in load_commands().items()}
-    table = {'classification': shared_help, 'segmentation': {**shared_help, **seg_help}}
+    table = {'classification': shared_help, 'segmentation': {**shared_help, **seg_help}, 'detection': {**shared_help, **det_help}}
     takers = defaultdict(list)
     for c, d in decl.items():
         for n in d: takers[task(c), n].append(c)

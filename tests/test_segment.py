@@ -100,3 +100,15 @@ def test_resume_gives_the_same_weights(tmp_path, capsys, folder):
     assert code == 0, err
     a, b = (load_file(tmp_path / n / 'segmenter.safetensors') for n in ('straight', 'resumed'))
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_force_starts_a_run_over(tmp_path, folder):
+    "`seg-run --force` over a finished run's folder trains every stage again, instead of keeping the old folders' models."
+    from maekd.study.segrun import seg_run
+    kw = dict(out=str(tmp_path / 'run'), frame_size='16,24', preset='quick', n_seeds=1, student='mobilenetv3_small_050', quiet=True)
+    seg_run(str(folder), **kw)
+    cfg = tmp_path / 'run' / 'seed42' / 'teacher' / 'config.json'
+    cfg.write_text(json.dumps(dict(json.loads(cfg.read_text()), stale=True)))    # marks the old teacher
+    with pytest.raises(FileExistsError): seg_run(str(folder), **kw)               # never without --force
+    seg_run(str(folder), **kw, force=True)
+    assert 'stale' not in json.loads(cfg.read_text())
