@@ -6,7 +6,8 @@ validation split (`ImageSets/Main/val.txt`, 87 photos that neither training nor 
 The models of the stored run are scored again on the validation photos (the MAE and the scratch teacher, the
 label-only student, the student distilled on the class scores); the other KD methods of `det_kd_loss` are trained
 from the same seed's teacher, exactly as the run's `student_kd` row (`det_row_call`: the same steps, batch, rate and
-labelled photos; only `--method` differs). Nothing is tuned: each arm is one run per seed. Finished arms are kept
+labelled photos; one option differs: `--method`, or `--label-share`, which repeats the photos with boxes until they
+make half of each epoch). Nothing is tuned: each arm is one run per seed. Finished arms are kept
 in `--out`: run it again to go on.
 """
 import argparse, json
@@ -20,9 +21,12 @@ from maekd.study.gains import paired_gain, ci_verdict, gains_text
 from maekd.core import md_table, write_json
 
 STORED = ['teacher', 'teacher_scratch', 'student_scratch', 'student_kd']       # rows of the run, scored again
-METHODS = ['feature', 'pkd']                                                   # trained here, as `student_kd` with another --method
+ARMS = {'kd_feature': dict(method='feature'), 'kd_pkd': dict(method='pkd'),      # trained here: `student_kd` with one option changed
+        'kd_share': dict(method='logit', label_share=0.5)}
 PAIRS = [('teacher', 'teacher_scratch', 'MAE pretraining'), ('student_kd', 'student_scratch', 'KD on the class scores (logit, the run)'),
-         ('kd_feature', 'student_scratch', 'KD on the pyramid (feature, FitNets)'), ('kd_pkd', 'student_scratch', 'KD on the pyramid (pkd, Pearson)')]
+         ('kd_feature', 'student_scratch', 'KD on the pyramid (feature, FitNets)'), ('kd_pkd', 'student_scratch', 'KD on the pyramid (pkd, Pearson)'),
+         ('kd_share', 'student_scratch', 'KD on the class scores, photos with boxes half of each epoch'),
+         ('kd_share', 'student_kd', 'photos with boxes half of each epoch (--label-share 0.5), in KD')]
 
 
 def val_map(folder: Path, ds) -> float:
@@ -31,11 +35,11 @@ def val_map(folder: Path, ds) -> float:
     return 100 * det_evaluate(model, ds, ds.parts['val'], spec['stats'])['map']
 
 
-def train_arm(run: Path, out: Path, cfg: dict, seed: int, method: str, quiet: bool) -> Path:
-    "The `student_kd` row of seed `seed` again, distilled with `method`, into `out/seed{seed}/kd_{method}`."
-    fn, kw = det_row_call(DET_ROWS['student_kd'], run/f'seed{seed}', cfg['budget'], cfg['label_frac'], cfg['student'], cfg['arch'], method)
-    folder = out/f'seed{seed}'/f'kd_{method}'
-    train_stage(folder, fn, resume=True, data=cfg['data'], device=cfg['device'], precision='auto', quiet=quiet, valid='none', **kw, seed=seed)
+def train_arm(run: Path, out: Path, cfg: dict, seed: int, arm: str, quiet: bool) -> Path:
+    "The `student_kd` row of seed `seed` again with the options of `ARMS[arm]`, into `out/seed{seed}/{arm}`."
+    fn, kw = det_row_call(DET_ROWS['student_kd'], run/f'seed{seed}', cfg['budget'], cfg['label_frac'], cfg['student'], cfg['arch'], cfg['method'])
+    folder = out/f'seed{seed}'/arm
+    train_stage(folder, fn, resume=True, data=cfg['data'], device=cfg['device'], precision='auto', quiet=quiet, valid='none', **{**kw, **ARMS[arm]}, seed=seed)
     return folder
 
 
@@ -52,10 +56,10 @@ def main():
     rows = []
     for s in cfg['seeds']:
         scores = {r: val_map(run/f'seed{s}'/r, ds) for r in STORED}
-        scores.update({f'kd_{m}': val_map(train_arm(run, out, cfg, s, m, a.quiet), ds) for m in METHODS})
+        scores.update({arm: val_map(train_arm(run, out, cfg, s, arm, a.quiet), ds) for arm in ARMS})
         rows += [dict(seed=s, arm=k, val_map=v) for k, v in scores.items()]
         print(f'seed {s}: ' + ', '.join(f'{k} {v:.1f}' for k, v in scores.items()), flush=True)
-    per = pd.DataFrame(rows).pivot(index='seed', columns='arm', values='val_map')[STORED + [f'kd_{m}' for m in METHODS]]
+    per = pd.DataFrame(rows).pivot(index='seed', columns='arm', values='val_map')[STORED + list(ARMS)]
     gains = []
     for x, b, what in PAIRS:
         g = paired_gain(per[x], per[b])

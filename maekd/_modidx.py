@@ -165,6 +165,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                               'maekd.detect.photo_hw': ('detect.html#photo_hw', 'maekd/detect.py'),
                               'maekd.detect.photo_subset': ('detect.html#photo_subset', 'maekd/detect.py'),
                               'maekd.detect.save_detector': ('detect.html#save_detector', 'maekd/detect.py'),
+                              'maekd.detect.share_rows': ('detect.html#share_rows', 'maekd/detect.py'),
                               'maekd.detect.vit_detector': ('detect.html#vit_detector', 'maekd/detect.py')},
             'maekd.distill': { 'maekd.distill._check_options': ('distill.html#_check_options', 'maekd/distill.py'),
                                'maekd.distill._distill_dls': ('distill.html#_distill_dls', 'maekd/distill.py'),

@@ -5,7 +5,8 @@
 # %% auto #0
 __all__ = ['DetMethod', 'BadBoxes', 'det_help', 'SimplePyramid', 'CNNPyramid', 'Detector', 'vit_detector', 'cnn_detector',
            'fcos_anchors', 'fcos_loss', 'detect', 'build_detector', 'save_detector', 'load_detector', 'box_map',
-           'det_evaluate', 'photo_hw', 'photo_subset', 'DetKDCallback', 'det_learner', 'det_train', 'det_distill']
+           'det_evaluate', 'photo_hw', 'photo_subset', 'share_rows', 'DetKDCallback', 'det_learner', 'det_train',
+           'det_distill']
 
 # %% ../nbs/07_detect.ipynb #f65abdaa
 from typing import Annotated
@@ -185,7 +186,14 @@ def photo_subset(idx:torch.Tensor, frac:float, seed:int=0) -> torch.Tensor:
     keep = torch.randperm(len(idx), generator=torch.Generator().manual_seed(seed))[:max(1, round(len(idx) * frac))]
     return idx[keep].sort().values
 
-# %% ../nbs/07_detect.ipynb #8ee0fac7
+def share_rows(idx:torch.Tensor, lab:torch.Tensor, share:float|None=None) -> torch.Tensor:
+    "The training rows `idx`, with the labelled rows `lab` repeated until they make about `share` of them (None: as they come)."
+    if share is None or not len(lab): return idx
+    if not 0 < share < 1: raise ValueError(f'--label-share must be in (0, 1), got {share}')
+    k = max(1, round(share * (len(idx) - len(lab)) / ((1 - share) * len(lab))))
+    return torch.cat([idx, lab.repeat(k - 1)])
+
+# %% ../nbs/07_detect.ipynb #e01b110b
 class DetKDCallback(KDCallback):
     "`KDCallback` for detectors: the KD loss on every photo, FCOS's loss blended in on photos with boxes."
     def __init__(self, teacher:nn.Module, loss, alpha:float, det_loss):
@@ -205,7 +213,7 @@ def det_learner(dls, model:Detector, size:tuple, blr:float=1e-3, lr:float|None=N
     learn.lr = absolute_lr(blr, dls.train.bs, lr)
     return learn
 
-# %% ../nbs/07_detect.ipynb #f27f7a11
+# %% ../nbs/07_detect.ipynb #4906df13
 def _det_stage(name:str, out, data:str|None, size:tuple, bad_boxes:str, budget:dict, **kwargs) -> Stage:
     "The stage scaffold on a detection folder: `Stage` with a `DetSet` as its images."
     if not data: raise ValueError(f'maekd {name} needs --data: {LAYOUTS}')
@@ -231,7 +239,7 @@ def _vit_teacher(mae, scratch:bool, arch:str, n_classes:int, size:tuple, quiet:b
         if not quiet: print(f'det-train: ViT encoder from {src}')
     return model, spec
 
-# %% ../nbs/07_detect.ipynb #4906df13
+# %% ../nbs/07_detect.ipynb #14f2071c
 @delegates(run_options, but=('img_size',))
 def det_train(data:Annotated[str|None, det_help.data]=None,
               out:Annotated[str, shared_help.out]='runs/detector',
@@ -267,7 +275,7 @@ def det_train(data:Annotated[str|None, det_help.data]=None,
 
 det_train.option_notes = {'steps': 'is for harnesses (det-run): give --epochs (the stage prints the steps they make)'}
 
-# %% ../nbs/07_detect.ipynb #c9a3fe63
+# %% ../nbs/07_detect.ipynb #c3038203
 @delegates(run_options, but=('img_size',))
 def det_distill(teacher:str='runs/detector', # A det-train output folder or its detector.safetensors
                 data:Annotated[str|None, det_help.data]=None,
@@ -277,6 +285,7 @@ def det_distill(teacher:str='runs/detector', # A det-train output folder or its 
                 alpha:float=0.5, # Weight of the KD term on photos with boxes (1 = KD only)
                 temperature:float=1., # Temperature T of the class scores (logit)
                 label_frac:Annotated[float, det_help.label_frac]=0.,
+                label_share:float|None=None, # Share of each epoch's photos that have boxes (with --label-frac): those photos repeated to reach it
                 epochs:Annotated[float, shared_help.epochs]=30,
                 steps:Annotated[int|None, shared_help.steps]=None,
                 bs:Annotated[int, shared_help.bs]=8,
@@ -286,13 +295,14 @@ def det_distill(teacher:str='runs/detector', # A det-train output folder or its 
     "Distill a detector into a small one on every training photo: KD on the class scores or the pyramid, with the labelled photos' boxes blended in."
     given = stage_args(locals())
     check_choice('method', method, DetMethod)
+    if label_share is not None and not (label_frac and 0 < label_share < 1): raise ValueError(f'--label-share must be in (0, 1), with --label-frac, got {label_share}')
     t_model, t_spec = load_detector(teacher)
     size = tuple(t_spec['size'])
     st = _det_stage('det-distill', out, data, size, t_spec['bad_boxes'], dict(epochs=epochs, bs=bs, blr=blr, lr=lr), **kwargs).open()
     if st.ims.classes != t_spec['classes']: raise ValueError(f'{data} has classes {st.ims.classes} but the teacher was trained on {t_spec["classes"]}')
     tr, va = _det_split(st)
     lab = photo_subset(tr, label_frac, st.seed) if label_frac else tr[:0]
-    dls = det_dls(st.ims, tr, va, bs=bs, labelled=lab, stats=tuple(t_spec['stats']), device=st.device)
+    dls = det_dls(st.ims, share_rows(tr, lab, label_share), va, bs=bs, labelled=lab, stats=tuple(t_spec['stats']), device=st.device)
     n, hint = len(st.ims.classes), t_model.fcos.backbone.out_channels
     spec = dict(builder='cnn_detector', kwargs=dict(n_classes=n, backbone=student, hint=hint), classes=st.ims.classes, stats=dls.stats,
                 size=list(size), bad_boxes=t_spec['bad_boxes'])

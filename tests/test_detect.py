@@ -34,12 +34,12 @@ def test_chain_mae_teacher_student(tmp_path, capsys, folder):
                              '--epochs', '1', '--bs', '4', '--out', tmp_path / 't', *Q], capsys)
     assert code == 0, err
     code, _, err = run_main(['det-distill', '--teacher', tmp_path / 't', '--data', folder, '--student', 'mobilenetv3_small_050',
-                             '--method', 'logit', '--temperature', '2', '--label-frac', '0.25', '--epochs', '1', '--bs', '4',
+                             '--method', 'logit', '--temperature', '2', '--label-frac', '0.25', '--label-share', '0.5', '--epochs', '1', '--bs', '4',
                              '--out', tmp_path / 's', *Q], capsys)
     assert code == 0, err
     t, s = (json.loads((tmp_path / n / 'config.json').read_text()) for n in ('t', 's'))
     assert (t['n_labelled'], t['steps'], t['img_size']) == (2, 1, [64, 96])     # 2 of 8 photos with boxes: one batch of 4
-    assert (s['n_images'], s['n_labelled'], s['method'], s['steps']) == (8, 2, 'logit', 2)
+    assert (s['n_images'], s['n_labelled'], s['method'], s['steps']) == (8, 2, 'logit', 3)     # the 2 photos with boxes thrice: 12 a pass
 
 
 def _voc_box(folder, box, name='cell'):
@@ -78,6 +78,13 @@ def test_coco_folder(tmp_path, capsys):
     code, _, err = train(coco, tmp_path / 'o2', capsys, '--epochs', '0.5')
     assert_one_line_error(code, err, 'instances_train.json annotates p1.jpg, which is not in')
     assert not (tmp_path / 'o2').exists()
+
+
+def test_label_share_needs_label_frac(tmp_path, capsys, folder):
+    "--label-share without --label-frac (or outside (0, 1)) is one line, exit 2, before any file is read."
+    code, _, err = run_main(['det-distill', '--teacher', tmp_path / 'none', '--data', folder, '--label-share', '0.5', '--out', tmp_path / 's', *Q], capsys)
+    assert_one_line_error(code, err, '--label-share must be in (0, 1), with --label-frac, got 0.5')
+    assert not (tmp_path / 's').exists()
 
 def test_bad_boxes_dropped_when_asked(tmp_path, capsys, folder):
     "--bad-boxes drop trains on the rest, and the config records how many boxes were left out."
