@@ -19,8 +19,9 @@ from .core import atomic_write, check_choice
 
 # %% auto #0
 __all__ = ['IMG_EXTS', 'Augment', 'ImageSet', 'load_digits_images', 'image_cache_dir', 'folder_key', 'check_disk',
-           'decode_folder', 'load_folder_images', 'load_images', 'split_idxs', 'label_subset', 'need_labels',
-           'channel_stats', 'aug_policy', 'BatchAug', 'TensorItems', 'on_device', 'image_dls', 'item_dls']
+           'decode_folder', 'load_folder_images', 'load_images', 'split_idxs', 'label_subset', 'random_subset',
+           'need_labels', 'channel_stats', 'aug_policy', 'BatchAug', 'TensorItems', 'on_device', 'image_dls',
+           'item_dls']
 
 # %% ../nbs/01b_data.ipynb #cd94c1a5
 IMG_EXTS = {'.png', '.jpg', '.jpeg', '.bmp', '.gif', '.tif', '.tiff', '.webp'}
@@ -150,8 +151,9 @@ def _carve(idxs:torch.Tensor, pct:float, seed:int):
     return perm[n:].sort().values, perm[:n].sort().values
 
 def split_idxs(ims:ImageSet, valid_pct:float=0.2, seed:int=0, tune:bool=False):
-    "(train, valid) index tensors: the data's own split or a seeded one; with `tune`, valid is carved from train."
-    if ims.valid_idx is not None:
+    "(train, valid) index tensors: the data's own split (a set in named parts: `train` and `val`) or a seeded one; with `tune`, valid is carved from train."
+    if (parts := getattr(ims, 'parts', None)) is not None: tr, va = parts['train'], parts.get('val', parts['train'][:0])
+    elif ims.valid_idx is not None:
         is_valid = torch.zeros(len(ims), dtype=torch.bool); is_valid[ims.valid_idx] = True
         tr, va = torch.nonzero(~is_valid)[:, 0], ims.valid_idx
     else: tr, va = _carve(torch.arange(len(ims)), valid_pct, seed)
@@ -165,6 +167,12 @@ def label_subset(ims:ImageSet, idxs:torch.Tensor, frac:float, seed:int=0) -> tor
         ic = idxs[ims.y[idxs] == c]
         keep.append(ic[torch.randperm(len(ic), generator=g)[:max(1, round(len(ic) * frac))]])
     return torch.cat(keep).sort().values
+
+def random_subset(idx:torch.Tensor, frac:float, seed:int=0) -> torch.Tensor:
+    "A seeded `frac` of `idx` (at least one), sorted: the frames or photos whose label maps or boxes a dense run reads."
+    if not 0 < frac <= 1: raise ValueError(f'label fraction must be in (0, 1], got {frac}')
+    keep = torch.randperm(len(idx), generator=torch.Generator().manual_seed(seed))[:max(1, round(len(idx) * frac))]
+    return idx[keep].sort().values
 
 def need_labels(ims:ImageSet, what:str):
     "Refuse unlabelled images for `what`, a stage or option that needs labels."

@@ -30,8 +30,8 @@ def voc_objects(xml_f:Path) -> tuple:
     return root.findtext('filename') or f'{xml_f.stem}.jpg', [(o.findtext('name', '').strip(), *box(o)) for o in root.iter('object')]
 
 # %% ../nbs/05c_det_data.ipynb #028ae6a4
-def coco_objects(json_f:Path) -> list:
-    "[(photo file name, [(class name, xmin, ymin, xmax, ymax), ...]), ...] of a COCO JSON file, photos in its order."
+def coco_objects(json_f:Path) -> tuple:
+    "(category names, [(photo file name, [(class name, xmin, ymin, xmax, ymax), ...]), ...]) of a COCO JSON file, photos in its order."
     try: d = json.loads(Path(json_f).read_text())
     except json.JSONDecodeError as e: raise ValueError(f'{json_f} is not valid JSON ({e}): fix or remove it') from None
     names, objs = {c['id']: c['name'] for c in d.get('categories', [])}, {im['id']: [] for im in d.get('images', [])}
@@ -40,7 +40,7 @@ def coco_objects(json_f:Path) -> list:
         if a['image_id'] not in objs: raise ValueError(f"{json_f}: annotation {a.get('id')} is of image_id {a['image_id']}, which its images do not list: add the image")
         x, y, w, h = a['bbox']
         objs[a['image_id']].append((names[a['category_id']], x, y, x + w, y + h))
-    return [(im['file_name'], objs[im['id']]) for im in d.get('images', [])]
+    return list(names.values()), [(im['file_name'], objs[im['id']]) for im in d.get('images', [])]
 
 # %% ../nbs/05c_det_data.ipynb #14a5a86e
 def box_problem(b:tuple, w:int, h:int) -> str|None:
@@ -83,28 +83,29 @@ def det_files(root:Path) -> list:
     if (ann/'instances_train.json').is_file(): return [ann/f'instances_{k}.json' for k in ('train', 'val', 'test') if (ann/f'instances_{k}.json').is_file()]
     raise FileNotFoundError(f'{root} is neither {LAYOUTS}: the training split is missing')
 
-def _voc_records(root:Path, files:list) -> dict:
-    "{split: [(photo file, objects, annotation file), ...]} of a VOC folder."
+def _voc_records(root:Path, files:list) -> tuple:
+    "({split: [(photo file, objects, annotation file), ...]}, None) of a VOC folder: its classes come from its boxes."
     parts = {}
     for l in (f for f in files if f.suffix == '.txt'):
         if not (ids := l.read_text().split()): raise ValueError(f'{l} lists no photos: add ids or remove the file')
         xmls = [root/'Annotations'/f'{i}.xml' for i in ids]
         if miss := [f for f in xmls if not f.is_file()]: raise FileNotFoundError(f'{miss[0]} is missing: every id in {l.name} needs its annotation')
         parts[l.stem] = [(root/'JPEGImages'/fn, objs, f) for f in xmls for fn, objs in [voc_objects(f)]]
-    return parts
+    return parts, None
 
-def _coco_records(root:Path, files:list) -> dict:
-    "{split: [(photo file, objects, annotation file), ...]} of a COCO folder."
-    parts = {f.stem.removeprefix('instances_'): [(root/'images'/fn, objs, f) for fn, objs in coco_objects(f)] for f in files}
+def _coco_records(root:Path, files:list) -> tuple:
+    "({split: [(photo file, objects, annotation file), ...]}, the training file's category names, sorted) of a COCO folder."
+    got = {f.stem.removeprefix('instances_'): (f, *coco_objects(f)) for f in files}
+    parts = {k: [(root/'images'/fn, objs, f) for fn, objs in photos] for k, (f, _, photos) in got.items()}
     if empty := [k for k, v in parts.items() if not v]: raise ValueError(f"{root/'annotations'}/instances_{empty[0]}.json lists no images: add them or remove the file")
-    return parts
+    return parts, sorted(got['train'][1])
 
-def det_records(root:Path, files:list) -> dict:
-    "{split: [(photo file, objects, annotation file), ...]}, each photo checked to exist."
-    parts = (_voc_records if files[0].suffix == '.txt' else _coco_records)(root, files)
+def det_records(root:Path, files:list) -> tuple:
+    "({split: [(photo file, objects, annotation file), ...]}, COCO's category names or None), each photo checked to exist."
+    parts, names = (_voc_records if files[0].suffix == '.txt' else _coco_records)(root, files)
     for img_f, _, ann_f in (r for v in parts.values() for r in v):
         if not img_f.is_file(): raise FileNotFoundError(f'{ann_f.name} annotates {img_f.name}, which is not in {img_f.parent}: add the photo or remove the annotation')
-    return parts
+    return parts, names
 
 def _read_photo(img_f:Path, size:tuple) -> tuple:
     "(photo uint8 at `size`, its own (h, w))."
@@ -132,21 +133,20 @@ def _checked_boxes(got:list, classes:list, bad_boxes:str) -> tuple:
     return boxes, labels, dropped
 
 # %% ../nbs/05c_det_data.ipynb #364409e6
-def _det_classes(root:Path, got:list, n_train:int) -> list:
-    "`classes.txt`, else the class names of the training split's boxes (COCO: the training file's categories), sorted."
+def _det_classes(root:Path, got:list, n_train:int, names:list|None=None) -> list:
+    "`classes.txt`, else the category `names` (COCO), else the class names of the training split's boxes, sorted."
     if (root/'classes.txt').is_file(): return [l.strip() for l in (root/'classes.txt').read_text().splitlines() if l.strip()]
-    if (coco := root/'annotations'/'instances_train.json').is_file() and got[0][3] == coco:
-        return sorted(c['name'] for c in json.loads(coco.read_text())['categories'])
+    if names: return names
     names = sorted({o[0] for g in got[:n_train] for o in g[2]})
     if not names: raise ValueError(f'{root}: the training split has no boxes: annotate some photos')
     return names
 
-def _decode_det(root:Path, parts:dict, size:tuple, bad_boxes:str, dest:Path) -> dict:
+def _decode_det(root:Path, parts:dict, names:list|None, size:tuple, bad_boxes:str, dest:Path) -> dict:
     "Decode and check every photo of the records `parts` once; store the arrays and `meta.json` (written last) in `dest`."
     recs = [r for v in parts.values() for r in v]
     photos = parallel(lambda r: _read_photo(r[0], size), recs, threadpool=True, n_workers=min(8, os.cpu_count() or 1))
     got = [(x, hw, objs, ann_f) for (x, hw), (_, objs, ann_f) in zip(photos, recs)]
-    classes = _det_classes(root, got, len(parts['train']))
+    classes = _det_classes(root, got, len(parts['train']), names)
     boxes, labels, dropped = _checked_boxes(got, classes, bad_boxes)
     arrs = dict(x=np.stack([g[0] for g in got]), boxes=boxes, labels=labels, hw=np.array([g[1] for g in got], np.int64))
     check_disk(sum(a.nbytes for a in arrs.values()), dest)
@@ -165,10 +165,10 @@ def load_det(root, # A PASCAL VOC folder (JPEGImages/, Annotations/, ImageSets/M
     if not root.is_dir(): raise FileNotFoundError(f'detection data not found: {root}: pass {LAYOUTS}')
     if len(size) != 2 or min(size) <= 0: raise ValueError(f'size must be (height, width), both positive, got {size}')
     if bad_boxes not in ('refuse', 'drop'): raise ValueError(f"bad_boxes must be 'refuse' or 'drop', got {bad_boxes!r}")
-    files = det_files(root); recs = det_records(root, files)                 # the photos' names, sizes and times key the cache too
+    files = det_files(root); recs, names = det_records(root, files)                 # the photos' names, sizes and times key the cache too
     key = folder_key(root, files + [r[0] for v in recs.values() for r in v], size)
     dest = image_cache_dir()/f'{root.name}-det-{size[0]}x{size[1]}-{bad_boxes}-{key}'
-    meta = json.loads((dest/'meta.json').read_text()) if (dest/'meta.json').is_file() else _decode_det(root, recs, size, bad_boxes, dest)
+    meta = json.loads((dest/'meta.json').read_text()) if (dest/'meta.json').is_file() else _decode_det(root, recs, names, size, bad_boxes, dest)
     arr = lambda k: torch.from_numpy(np.load(dest/f'{k}.npy'))
     ends = np.cumsum([0, *meta['parts'].values()])
     rows = {k: torch.arange(a, b) for k, a, b in zip(meta['parts'], ends[:-1], ends[1:])}

@@ -5,8 +5,7 @@
 # %% auto #0
 __all__ = ['DetMethod', 'BadBoxes', 'det_help', 'SimplePyramid', 'CNNPyramid', 'Detector', 'vit_detector', 'cnn_detector',
            'fcos_anchors', 'fcos_loss', 'detect', 'build_detector', 'save_detector', 'load_detector', 'box_map',
-           'det_evaluate', 'photo_hw', 'photo_subset', 'share_rows', 'DetKDCallback', 'det_learner', 'det_train',
-           'det_distill']
+           'det_evaluate', 'photo_hw', 'share_rows', 'DetKDCallback', 'det_learner', 'det_train', 'det_distill']
 
 # %% ../nbs/07_detect.ipynb #f65abdaa
 from typing import Annotated
@@ -18,7 +17,7 @@ from fastcore.basics import AttrDict, str_enum
 from fastcore.meta import delegates
 from fastai.learner import Learner
 from .core import check_choice, check_positive, find_checkpoint, student_of, save_with_spec, read_with_spec
-from .data import _carve
+from .data import random_subset
 from .finetune import dense_layer_decay
 from .recipe import NoDecayCallback, adamw, absolute_lr
 from .mae_model import MAEArch, mae_presets, read_state_dict
@@ -180,12 +179,6 @@ def photo_hw(photo_size) -> tuple:
     if h <= 0 or w <= 0 or h % 32 or w % 32: raise ValueError(f'--photo-size must be positive multiples of 32 (the coarsest level is stride 32), got {h},{w}')
     return h, w
 
-def photo_subset(idx:torch.Tensor, frac:float, seed:int=0) -> torch.Tensor:
-    "A seeded `frac` of the photos `idx` (at least one), sorted: the photos whose boxes a run reads."
-    if not 0 < frac <= 1: raise ValueError(f'label fraction must be in (0, 1], got {frac}')
-    keep = torch.randperm(len(idx), generator=torch.Generator().manual_seed(seed))[:max(1, round(len(idx) * frac))]
-    return idx[keep].sort().values
-
 def share_rows(idx:torch.Tensor, lab:torch.Tensor, share:float|None=None) -> torch.Tensor:
     "The training rows `idx`, with the labelled rows `lab` repeated until they make about `share` of them (None: as they come)."
     if share is None or not len(lab): return idx
@@ -219,11 +212,6 @@ def _det_stage(name:str, out, data:str|None, size:tuple, bad_boxes:str, budget:d
     if not data: raise ValueError(f'maekd {name} needs --data: {LAYOUTS}')
     check_positive(**{k: v for k, v in budget.items() if v is not None})      # before the folder is read
     return Stage(name, out, ims=load_det(data, size, bad_boxes), budget=budget, data=data, **kwargs)
-
-def _det_split(st:Stage) -> tuple:
-    "(train rows, validation rows): train and val (`valid='tune'`: a part carved from train; `none`: no validation)."
-    tr, va = st.ims.parts['train'], st.ims.parts.get('val', st.ims.parts['train'][:0])
-    return _carve(tr, st.valid_pct, st.seed + 1) if st.valid == 'tune' else (tr, va)
 
 def _det_export(spec:dict):
     "An export for `Stage.fit`: the bare detector as `out/detector.safetensors` with its spec."
@@ -264,8 +252,8 @@ def det_train(data:Annotated[str|None, det_help.data]=None,
     n = len(st.ims.classes)
     model, spec = (cnn_detector(n, student), dict(builder='cnn_detector', kwargs=dict(n_classes=n, backbone=student))) if student else \
                   _vit_teacher(mae, scratch, arch, n, size, st.quiet)
-    tr, va = _det_split(st)
-    lab = photo_subset(tr, label_frac, st.seed)
+    tr, va = st.split()
+    lab = random_subset(tr, label_frac, st.seed)
     dls = det_dls(st.ims, lab, va, bs=bs, device=st.device)
     spec.update(classes=st.ims.classes, stats=dls.stats, size=list(size), bad_boxes=bad_boxes)
     learn = det_learner(dls, model, size, blr, lr)
@@ -300,8 +288,8 @@ def det_distill(teacher:str='runs/detector', # A det-train output folder or its 
     size = tuple(t_spec['size'])
     st = _det_stage('det-distill', out, data, size, t_spec['bad_boxes'], dict(epochs=epochs, bs=bs, blr=blr, lr=lr), **kwargs).open()
     if st.ims.classes != t_spec['classes']: raise ValueError(f'{data} has classes {st.ims.classes} but the teacher was trained on {t_spec["classes"]}')
-    tr, va = _det_split(st)
-    lab = photo_subset(tr, label_frac, st.seed) if label_frac else tr[:0]
+    tr, va = st.split()
+    lab = random_subset(tr, label_frac, st.seed) if label_frac else tr[:0]
     dls = det_dls(st.ims, share_rows(tr, lab, label_share), va, bs=bs, labelled=lab, stats=tuple(t_spec['stats']), device=st.device)
     n, hint = len(st.ims.classes), t_model.fcos.backbone.out_channels
     spec = dict(builder='cnn_detector', kwargs=dict(n_classes=n, backbone=student, hint=hint), classes=st.ims.classes, stats=dls.stats,

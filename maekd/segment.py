@@ -4,8 +4,7 @@
 
 # %% auto #0
 __all__ = ['SegMethod', 'seg_help', 'ViTSeg', 'vit_seg', 'SegStudent', 'build_segmenter', 'save_segmenter', 'load_segmenter',
-           'confusion', 'iou_scores', 'seg_evaluate', 'frame_subset', 'seg_learner', 'seg_train', 'frame_hw',
-           'seg_distill']
+           'confusion', 'iou_scores', 'seg_evaluate', 'seg_learner', 'seg_train', 'frame_hw', 'seg_distill']
 
 # %% ../nbs/06_segment.ipynb #204dd008
 from typing import Annotated
@@ -16,7 +15,7 @@ from fastcore.basics import AttrDict, str_enum
 from fastcore.meta import delegates
 from fastai.learner import Learner
 from .core import check_choice, check_positive, find_checkpoint, student_of, save_with_spec, read_with_spec
-from .data import _carve
+from .data import random_subset
 from .finetune import dense_layer_decay
 from .recipe import NoDecayCallback, adamw, absolute_lr
 from .mae_model import MAEArch, mae_presets, read_state_dict
@@ -122,22 +121,11 @@ seg_help = AttrDict({   # the help texts of options the segmentation commands sh
     'label_frac': 'Fraction of the training frames whose label maps this command reads (whole frames, seeded)',
 })
 
-def frame_subset(idx:torch.Tensor, frac:float, seed:int=0) -> torch.Tensor:
-    "A seeded `frac` of the frames `idx` (at least one), sorted: the frames whose label maps a run reads."
-    if not 0 < frac <= 1: raise ValueError(f'label fraction must be in (0, 1], got {frac}')
-    keep = torch.randperm(len(idx), generator=torch.Generator().manual_seed(seed))[:max(1, round(len(idx) * frac))]
-    return idx[keep].sort().values
-
 def _seg_stage(name:str, out, data:str|None, size:tuple, void:int, budget:dict, **kwargs) -> Stage:
     "The stage scaffold on a segmentation folder: `Stage` with a `SegSet` as its images; tuning splits carved from train/."
     if not data: raise ValueError(f'maekd {name} needs --data: a folder with train/images and train/labels')
     check_positive(**{k: v for k, v in budget.items() if v is not None})      # before the folder is read
     return Stage(name, out, ims=load_seg(data, size, void), budget=budget, data=data, **kwargs)
-
-def _seg_split(st:Stage) -> tuple:
-    "(train rows, validation rows): train/ and val/ (`valid='tune'`: a part carved from train/; `none`: no validation)."
-    tr, va = st.ims.parts['train'], st.ims.parts.get('val', st.ims.parts['train'][:0])
-    return _carve(tr, st.valid_pct, st.seed + 1) if st.valid == 'tune' else (tr, va)
 
 # %% ../nbs/06_segment.ipynb #3acde5dd
 def seg_learner(dls, model:nn.Module, blr:float=1e-3, lr:float|None=None, wd:float=0.05, teacher:nn.Module|None=None,
@@ -189,8 +177,8 @@ def seg_train(data:Annotated[str|None, seg_help.data]=None,
     n = len(st.ims.classes)
     model, spec = (SegStudent(student, n), dict(builder='seg_student', kwargs=dict(backbone=student, n_classes=n))) if student else \
                   _teacher_model(mae, scratch, arch, n, size, st.quiet)
-    tr, va = _seg_split(st)
-    lab = frame_subset(tr, label_frac, st.seed)
+    tr, va = st.split()
+    lab = random_subset(tr, label_frac, st.seed)
     dls = seg_dls(st.ims, lab, va, bs=bs, device=st.device)
     spec.update(classes=st.ims.classes, void=void, stats=dls.stats, size=list(size))
     learn = seg_learner(dls, model, blr, lr)
@@ -232,8 +220,8 @@ def seg_distill(teacher:str='runs/segmenter', # A seg-train output folder or its
     size = tuple(t_spec['size'])
     st = _seg_stage('seg-distill', out, data, size, t_spec['void'], dict(epochs=epochs, bs=bs, blr=blr, lr=lr), **kwargs).open()
     if st.ims.classes != t_spec['classes']: raise ValueError(f'{data} has classes {st.ims.classes[:4]}... but the teacher was trained on {t_spec["classes"][:4]}...')
-    tr, va = _seg_split(st)
-    lab = frame_subset(tr, label_frac, st.seed) if label_frac else tr[:0]
+    tr, va = st.split()
+    lab = random_subset(tr, label_frac, st.seed) if label_frac else tr[:0]
     dls = seg_dls(st.ims, tr, va, bs=bs, labelled=lab, stats=tuple(t_spec['stats']), device=st.device)
     n = len(st.ims.classes)
     spec = dict(builder='seg_student', kwargs=dict(backbone=student, n_classes=n), classes=st.ims.classes, void=t_spec['void'], stats=dls.stats, size=list(size))

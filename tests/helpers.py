@@ -35,3 +35,28 @@ def assert_one_line_error(code, err, *needles):
     assert len(lines) == 1 and lines[0].startswith('maekd: error:'), err
     assert 'Traceback' not in err
     for n in needles: assert n in lines[0], (n, lines[0])
+
+
+def first_epoch_only(stage, **kw):
+    "Run the training stage `stage(**kw)` stopped after its first epoch, as a killed command leaves it (checkpoint written)."
+    from fastai.callback.core import Callback, CancelFitException
+    from fastai.learner import Learner
+    class StopAfterFirst(Callback):
+        order = 99
+        def after_epoch(self): raise CancelFitException
+    real = Learner.fit
+    def one_epoch(self, *a, cbs=None, **k): return real(self, *a, cbs=[*(cbs or []), StopAfterFirst()], **k)
+    Learner.fit = one_epoch
+    try: stage(**kw)
+    finally: Learner.fit = real
+
+
+def assert_force_starts_over(run, data, out, **kw):
+    "`run(data, out=out, **kw)` (a `*-run` harness) twice: refused without `force`; with it, every stage trains again."
+    import json, pytest
+    run(str(data), out=str(out), **kw)
+    cfg = out / 'seed42' / 'teacher' / 'config.json'
+    cfg.write_text(json.dumps(dict(json.loads(cfg.read_text()), stale=True)))    # marks the old teacher
+    with pytest.raises(FileExistsError): run(str(data), out=str(out), **kw)      # never without --force
+    run(str(data), out=str(out), **kw, force=True)
+    assert 'stale' not in json.loads(cfg.read_text())

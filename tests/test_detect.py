@@ -6,7 +6,7 @@ import torch
 from safetensors.torch import load_file
 from maekd.det_data import toy_det
 from maekd.test_utils import simulated_cuda, CUDAReached
-from helpers import run_main, assert_one_line_error
+from helpers import run_main, assert_one_line_error, first_epoch_only, assert_force_starts_over
 
 Q = ['--quiet', '--valid', 'none']
 
@@ -119,16 +119,7 @@ def test_resume_gives_the_same_weights(tmp_path, capsys, folder):
     code, _, err = train(folder, tmp_path / 'straight', capsys, '--epochs', '3', '--seed', '1')
     assert code == 0, err
     from maekd.detect import det_train
-    from fastai.callback.core import Callback, CancelFitException
-    class StopAfterFirst(Callback):
-        order = 99
-        def after_epoch(self): raise CancelFitException
-    from fastai.learner import Learner
-    real = Learner.fit
-    def one_epoch(self, *a, cbs=None, **k): return real(self, *a, cbs=[*(cbs or []), StopAfterFirst()], **k)
-    Learner.fit = one_epoch
-    try: det_train(str(folder), out=tmp_path / 'resumed', student='mobilenetv3_small_050', photo_size='64,96', bs=4, epochs=3, seed=1, quiet=True, valid='none')
-    finally: Learner.fit = real
+    first_epoch_only(det_train, data=str(folder), out=tmp_path / 'resumed', student='mobilenetv3_small_050', photo_size='64,96', bs=4, epochs=3, seed=1, quiet=True, valid='none')
     code, _, err = train(folder, tmp_path / 'resumed', capsys, '--epochs', '3', '--seed', '1', '--resume')
     assert code == 0, err
     a, b = (load_file(tmp_path / n / 'detector.safetensors') for n in ('straight', 'resumed'))
@@ -138,10 +129,4 @@ def test_resume_gives_the_same_weights(tmp_path, capsys, folder):
 def test_force_starts_a_run_over(tmp_path, folder):
     "`det-run --force` over a finished run's folder trains every stage again, instead of keeping the old folders' models."
     from maekd.study.detrun import det_run
-    kw = dict(out=str(tmp_path / 'run'), photo_size='64,96', preset='quick', n_seeds=1, student='mobilenetv3_small_050', quiet=True)
-    det_run(str(folder), **kw)
-    cfg = tmp_path / 'run' / 'seed42' / 'teacher' / 'config.json'
-    cfg.write_text(json.dumps(dict(json.loads(cfg.read_text()), stale=True)))    # marks the old teacher
-    with pytest.raises(FileExistsError): det_run(str(folder), **kw)               # never without --force
-    det_run(str(folder), **kw, force=True)
-    assert 'stale' not in json.loads(cfg.read_text())
+    assert_force_starts_over(det_run, folder, tmp_path / 'run', photo_size='64,96', preset='quick', n_seeds=1, student='mobilenetv3_small_050', quiet=True)

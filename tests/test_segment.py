@@ -8,7 +8,7 @@ from PIL import Image
 from safetensors.torch import load_file
 from maekd.seg_data import toy_seg
 from maekd.test_utils import simulated_cuda, CUDAReached
-from helpers import run_main, assert_one_line_error
+from helpers import run_main, assert_one_line_error, first_epoch_only, assert_force_starts_over
 
 Q = ['--quiet', '--valid', 'none']
 
@@ -86,16 +86,7 @@ def test_resume_gives_the_same_weights(tmp_path, capsys, folder):
     code, _, err = train(folder, tmp_path / 'straight', capsys, '--epochs', '3', '--seed', '1')
     assert code == 0, err
     from maekd.segment import seg_train
-    from fastai.callback.core import Callback, CancelFitException
-    class StopAfterFirst(Callback):
-        order = 99
-        def after_epoch(self): raise CancelFitException
-    from fastai.learner import Learner
-    real = Learner.fit
-    def one_epoch(self, *a, cbs=None, **k): return real(self, *a, cbs=[*(cbs or []), StopAfterFirst()], **k)
-    Learner.fit = one_epoch
-    try: seg_train(str(folder), out=tmp_path / 'resumed', student='mobilenetv3_small_050', frame_size='16,24', bs=4, epochs=3, seed=1, quiet=True, valid='none')
-    finally: Learner.fit = real
+    first_epoch_only(seg_train, data=str(folder), out=tmp_path / 'resumed', student='mobilenetv3_small_050', frame_size='16,24', bs=4, epochs=3, seed=1, quiet=True, valid='none')
     code, _, err = train(folder, tmp_path / 'resumed', capsys, '--epochs', '3', '--seed', '1', '--resume')
     assert code == 0, err
     a, b = (load_file(tmp_path / n / 'segmenter.safetensors') for n in ('straight', 'resumed'))
@@ -105,10 +96,4 @@ def test_resume_gives_the_same_weights(tmp_path, capsys, folder):
 def test_force_starts_a_run_over(tmp_path, folder):
     "`seg-run --force` over a finished run's folder trains every stage again, instead of keeping the old folders' models."
     from maekd.study.segrun import seg_run
-    kw = dict(out=str(tmp_path / 'run'), frame_size='16,24', preset='quick', n_seeds=1, student='mobilenetv3_small_050', quiet=True)
-    seg_run(str(folder), **kw)
-    cfg = tmp_path / 'run' / 'seed42' / 'teacher' / 'config.json'
-    cfg.write_text(json.dumps(dict(json.loads(cfg.read_text()), stale=True)))    # marks the old teacher
-    with pytest.raises(FileExistsError): seg_run(str(folder), **kw)               # never without --force
-    seg_run(str(folder), **kw, force=True)
-    assert 'stale' not in json.loads(cfg.read_text())
+    assert_force_starts_over(seg_run, folder, tmp_path / 'run', frame_size='16,24', preset='quick', n_seeds=1, student='mobilenetv3_small_050', quiet=True)

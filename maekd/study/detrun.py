@@ -19,11 +19,12 @@ from ..stage import shared_help, run_options
 from ..mae_model import MAEArch
 from ..pretrain import pretrain
 from ..evaluate import machine_info, machine_line
+from ..data import random_subset
 from ..det_data import load_det, det_files, det_records, LAYOUTS
-from ..detect import det_help, det_train, det_distill, load_detector, det_evaluate, detect, photo_hw, photo_subset, DetMethod, BadBoxes
+from ..detect import det_help, det_train, det_distill, load_detector, det_evaluate, detect, photo_hw, DetMethod, BadBoxes
 from .pipeline import train_stage
 from .verdicts import verdict
-from .segrun import SegRow, seg_steps, seg_cost, model_cost, row_curves, headline, gains_table, curve_lines
+from .segrun import SegRow, seg_steps, seg_cost, model_cost, score_seed, row_curves, headline, gains_table, curve_lines
 
 # %% ../../nbs/study/17_det_run.ipynb #57f2f74c
 DET_ROWS = {r.name: r for r in (     # in training order: a teacher before its students
@@ -58,9 +59,7 @@ def det_score(folder:Path, ds, runs:int=50) -> dict:
 
 def det_seed_scores(out:Path, ds, seed:int, runs:int=50) -> pd.DataFrame:
     "Every row of the seed in `out` scored (`det_score`), written to `out/report.csv`."
-    df = pd.DataFrame([dict(model=n, seed=seed, **det_score(out/n, ds, runs)) for n in DET_ROWS])
-    df.to_csv(out/'report.csv', index=False)
-    return df
+    return score_seed(out, DET_ROWS, lambda f: det_score(f, ds, runs), seed)
 
 # %% ../../nbs/study/17_det_run.ipynb #5c882da2
 def det_summary(per_seed:pd.DataFrame, classes:list) -> pd.DataFrame:
@@ -145,7 +144,7 @@ def det_picture(sd:Path, ds, rows=('teacher', 'student_kd', 'student_scratch'), 
 def train_photos(root:Path, dest:Path) -> Path:
     "A folder of links to the training photos of the detection folder `root`: what the MAE pretrains on, no other split."
     dest.mkdir(parents=True, exist_ok=True)
-    for img_f, _, _ in det_records(root, det_files(root))['train']:
+    for img_f, _, _ in det_records(root, det_files(root))[0]['train']:
         if not (dest/img_f.name).exists(): (dest/img_f.name).symlink_to(img_f.resolve())
     return dest
 
@@ -173,7 +172,7 @@ def det_run(data:Annotated[str|None, det_help.data]=None,
     if not opts['resume']: prepare_out(out, force=opts['force'])
     budget = seg_steps(det_presets[preset], len(ds.parts['train']))
     seeds = [opts['seed'] + i for i in range(n_seeds)]
-    low = len(photo_subset(ds.parts['train'], label_frac, seeds[0]))
+    low = len(random_subset(ds.parts['train'], label_frac, seeds[0]))
     write_json(dict(data=str(data), preset=preset, budget=budget, photo_size=list(size), bad_boxes=bad_boxes, dropped=ds.dropped, classes=ds.classes,
                     label_frac=label_frac, n_low=low, n_train=len(ds.parts['train']), n_test=len(ds.parts['test']), student=student,
                     arch=arch, method=method, seeds=seeds, device=str(dev), machine=machine_line(machine_info())), out/'det_run.json')

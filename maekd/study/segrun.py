@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['SEG_ROWS', 'seg_pairs', 'seg_presets', 'SegRow', 'seg_steps', 'seg_row_call', 'seg_cost', 'model_cost', 'seg_score',
-           'seed_scores', 'seg_summary', 'row_curves', 'curve_lines', 'headline', 'seg_headline', 'gains_table',
-           'seg_report', 'seg_palette', 'predict_map', 'seg_picture', 'seg_run']
+           'score_seed', 'seed_scores', 'seg_summary', 'row_curves', 'curve_lines', 'headline', 'seg_headline',
+           'gains_table', 'seg_report', 'seg_palette', 'predict_map', 'seg_picture', 'seg_run']
 
 # %% ../../nbs/study/16_seg_run.ipynb #4ba20f73
 from typing import Annotated
@@ -23,8 +23,9 @@ from ..mae_model import MAEArch
 from ..pretrain import pretrain
 from ..classifiers import count_flops
 from ..evaluate import latency, machine_info, machine_line
+from ..data import random_subset
 from ..seg_data import load_seg
-from ..segment import seg_help, seg_train, seg_distill, load_segmenter, seg_evaluate, frame_hw, frame_subset
+from ..segment import seg_help, seg_train, seg_distill, load_segmenter, seg_evaluate, frame_hw
 from .pipeline import train_stage
 from .verdicts import verdict, late_gain, plateau_rule, train_seconds
 from .gains import gains_of, gains_text, ci_verdict, mean_ci
@@ -90,11 +91,15 @@ def seg_score(folder:Path, seg, runs:int=50) -> dict:
     return dict(miou=s['miou'], pixel_acc=s['pixel_acc'], **model_cost(model, torch.randn(1, 3, *seg.size), runs),
                 **{f'iou_{c}': v for c, v in s['iou'].items()}, **seg_cost(folder))
 
-def seed_scores(out:Path, seg, seed:int, runs:int=50) -> pd.DataFrame:
-    "Every row of the seed in `out` scored (`seg_score`), written to `out/report.csv`."
-    df = pd.DataFrame([dict(model=n, seed=seed, **seg_score(out/n, seg, runs)) for n in SEG_ROWS])
+def score_seed(out:Path, rows, score, seed:int) -> pd.DataFrame:
+    "Every one of `rows` in the seed folder `out` scored by `score(folder)`, written to `out/report.csv`."
+    df = pd.DataFrame([dict(model=n, seed=seed, **score(out/n)) for n in rows])
     df.to_csv(out/'report.csv', index=False)
     return df
+
+def seed_scores(out:Path, seg, seed:int, runs:int=50) -> pd.DataFrame:
+    "Every row of the seed in `out` scored (`seg_score`), written to `out/report.csv`."
+    return score_seed(out, SEG_ROWS, lambda f: seg_score(f, seg, runs), seed)
 
 # %% ../../nbs/study/16_seg_run.ipynb #2e5d197e
 def seg_summary(per_seed:pd.DataFrame) -> pd.DataFrame:
@@ -230,7 +235,7 @@ def seg_run(data:Annotated[str|None, seg_help.data]=None,
     if not opts['resume']: prepare_out(out, force=opts['force'])
     budget = seg_steps(seg_presets[preset], len(seg.parts['train']))
     seeds = [opts['seed'] + i for i in range(n_seeds)]
-    low = len(frame_subset(seg.parts['train'], label_frac, seeds[0]))
+    low = len(random_subset(seg.parts['train'], label_frac, seeds[0]))
     write_json(dict(data=str(data), preset=preset, budget=budget, frame_size=list(size), full_size=list(seg.full.shape[-2:]), void=void,
                     label_frac=label_frac, n_low=low, n_train=len(seg.parts['train']), n_test=len(seg.parts['test']), student=student,
                     arch=arch, seeds=seeds, device=str(dev), machine=machine_line(machine_info())), out/'seg_run.json')
