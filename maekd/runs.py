@@ -18,9 +18,10 @@ from fastai.torch_core import rank_distrib, default_device, num_distrib, distrib
 from .core import atomic_write, check_choice, unwrap
 
 # %% auto #0
-__all__ = ['Precision', 'DISTRIBUTED_HINT', 'prepare_out', 'get_rng_state', 'set_rng_state', 'load_run_state', 'RunCheckpoint',
-           'plot_history', 'RunHistory', 'CPUMixedPrecision', 'cpu_bf16_native', 'resolve_device', 'resolve_precision',
-           'learner_device', 'set_precision', 'epochs_for', 'StepBudget', 'NoValidation', 'distrib_context', 'fit_run']
+__all__ = ['Precision', 'DISTRIBUTED_HINT', 'prepare_out', 'get_rng_state', 'set_rng_state', 'load_run_state', 'SaveClock',
+           'RunCheckpoint', 'plot_history', 'RunHistory', 'CPUMixedPrecision', 'cpu_bf16_native', 'resolve_device',
+           'resolve_precision', 'learner_device', 'set_precision', 'epochs_for', 'StepBudget', 'NoValidation',
+           'distrib_context', 'fit_run']
 
 # %% ../nbs/01c_runs.ipynb #b1104947
 def prepare_out(out, # Output folder
@@ -84,11 +85,25 @@ def load_run_state(out) -> dict:
         raise ValueError(f'cannot load {Path(out)/"last.pth"} safely ({type(e).__name__}): it is damaged or not a maekd '
                          'checkpoint; start again with --force') from None
 
+# %% ../nbs/01c_runs.ipynb #e76811c8
+class SaveClock:
+    "When a finished epoch is saved: the first and last of a fit, and between them once `every` seconds have passed."
+    def __init__(self, every:float=60.): self.every, self.last = every, None
+    def due(self, epoch:int, n_epoch:int) -> bool:
+        "Whether to save after `epoch` of `n_epoch` (the clock restarts when it says yes)."
+        t = time.monotonic()
+        if self.last is not None and epoch < n_epoch - 1 and t - self.last < self.every: return False
+        self.last = t
+        return True
+
 # %% ../nbs/01c_runs.ipynb #2f386f30
 class RunCheckpoint(Callback):
-    "Save `last.pth` (model, optimizer, epoch, random states) atomically after each epoch; restore it to resume."
+    "Save `last.pth` (model, optimizer, epoch, random states) atomically after an epoch when `SaveClock(every)` says so; restore it to resume."
     order = 65   # after the recorder and the CSV logger
-    def __init__(self, out, export=None, state=None): store_attr(); self.start = 0 if state is None else state['epoch'] + 1
+    def __init__(self, out, export=None, state=None, every:float=60.):
+        store_attr(); self.clock = SaveClock(every)
+        self.start = 0 if state is None else state['epoch'] + 1
+        self.saved = None if state is None else state['epoch']     # the epoch last.pth holds
 
     def before_fit(self):
         if self.state is None: return
@@ -98,17 +113,18 @@ class RunCheckpoint(Callback):
         set_rng_state(self.state['rng'], self.dls)
 
     def after_epoch(self):
-        if self.epoch < self.start or rank_distrib(): return
+        if self.epoch < self.start or rank_distrib() or not self.clock.due(self.epoch, self.n_epoch): return
         state = {'model': unwrap(self.learn.model).state_dict(), 'opt': _opt_state(self.learn.opt), 'epoch': self.epoch,
                  'n_epoch': self.n_epoch, 'rng': get_rng_state(self.dls)}
         try:
             atomic_write(Path(self.out)/'last.pth', lambda p: torch.save(state, p))
             if self.export: self.export(self.learn, Path(self.out))
+            self.saved = self.epoch
         except OSError as e:
             if e.errno != errno.ENOSPC: raise
-            kept = (f'the last complete checkpoint (epoch {self.epoch - 1} in history.csv) is intact in {self.out}/last.pth: free space '
-                    'or move the folder, then continue with --resume') if self.epoch else 'no checkpoint was complete yet: free space and start again'
-            raise OSError(errno.ENOSPC, f'disk full: {e.strerror}; {kept}') from None   # every earlier epoch was saved, or we stopped
+            kept = (f'the last complete checkpoint (epoch {self.saved} in history.csv) is intact in {self.out}/last.pth: free space '
+                    'or move the folder, then continue with --resume') if self.saved is not None else 'no checkpoint was complete yet: free space and start again'
+            raise OSError(errno.ENOSPC, f'disk full: {e.strerror}; {kept}') from None   # the last saved epoch is intact, or none was
 
 # %% ../nbs/01c_runs.ipynb #e918e98f
 def plot_history(csv, png=None):
@@ -125,10 +141,10 @@ def plot_history(csv, png=None):
 
 # %% ../nbs/01c_runs.ipynb #2bc489dd
 class RunHistory(CSVLogger):
-    "fastai's `CSVLogger` for `out/history.csv` that skips the epochs a resumed run passes over; redraws `loss.png`."
-    def __init__(self, out, start=0):
+    "fastai's `CSVLogger` for `out/history.csv` that skips the epochs a resumed run passes over; redraws `loss.png` when `SaveClock(every)` says so."
+    def __init__(self, out, start=0, every:float=60.):
         super().__init__(Path(out).absolute()/'history.csv')
-        self.out, self.start = Path(out), start
+        self.out, self.start, self.clock = Path(out), start, SaveClock(every)
 
     def before_fit(self):
         if rank_distrib(): return
@@ -141,7 +157,7 @@ class RunHistory(CSVLogger):
     def _write_line(self, log):
         if log[0] < self.start: return
         super()._write_line(log)
-        plot_history(self.out/'history.csv', self.out/'loss.png')
+        if self.clock.due(log[0], self.n_epoch): plot_history(self.out/'history.csv', self.out/'loss.png')
 
     def after_fit(self):
         if not rank_distrib(): super().after_fit()

@@ -59,6 +59,7 @@ def run_options(data:Annotated[str, shared_help.data]='digits',
                 device:Annotated[str|None, shared_help.device]=None,
                 channels_last:bool=False, # Train in channels-last memory layout (for CNNs; bench/speed_options.py measures it)
                 compile:bool=False, # torch.compile the model that trains (bench/speed_options.py measures it)
+                save_every:float=60., # Seconds between checkpoints (last.pth, weights, loss.png) after the first epoch; the last is always saved; 0: every epoch
                ) -> dict:
     "The options every training stage takes, with their defaults; stages declare them with `@delegates(run_options)`."
     return dict(locals())
@@ -80,6 +81,7 @@ class Stage:
         if self.img_size is None: self.img_size = own_size if ims is None else ims.size
         if ims is None: check_positive(img_size=self.img_size)
         check_choice('valid', self.valid, Valid)
+        if self.save_every < 0: raise ValueError(f'--save-every is in seconds, 0 (every epoch) or more: got {self.save_every}')
         self.device = resolve_device(self.device)                       # resolved once: every part of the stage uses it
         self.precision = resolve_precision(self.precision, self.device)
         self.ims = load_images(self.data, self.img_size, patch_size=patch_size) if ims is None else ims
@@ -115,7 +117,7 @@ def budget_text(epochs:int, n_batches:int, steps:int|None=None) -> str:
 
 @patch
 def fit(self:Stage, learn, epochs:float, export, config:dict, steps:int|None=None):
-    "Set the precision, write `config.json` (with the steps taken), and fit with warmup + cosine, checkpoints, history and `export` per epoch."
+    "Set the precision, write `config.json` (with the steps taken), and fit with warmup + cosine, a history line per epoch, checkpoints and `export` on the `save_every` clock."
     set_precision(learn, self.precision)
     n = len(learn.dls.train)
     if not steps and epochs != int(epochs): steps = max(1, round(epochs * n))    # a fraction of an epoch: counted in steps
@@ -124,7 +126,8 @@ def fit(self:Stage, learn, epochs:float, export, config:dict, steps:int|None=Non
         if not self.quiet: print(f'{self.name}: {budget_text(epochs, n, steps)}, {lr_rule(config["blr"], learn.dls.train.bs, config["lr"])}; on {self.device} in {self.precision}')
         self.record(config)
     start = 0 if self.state is None else self.state['epoch'] + 1
-    cbs = [warmup_cosine(learn.lr, self.warmup_pct), RunCheckpoint(self.out, export, self.state), RunHistory(self.out, start)]
+    cbs = [warmup_cosine(learn.lr, self.warmup_pct), RunCheckpoint(self.out, export, self.state, self.save_every),
+           RunHistory(self.out, start, self.save_every)]
     if steps: cbs.append(StepBudget(steps))
     cbs += [NoValidation()] * (self.valid == 'none') + [ChannelsLast()] * self.channels_last
     if self.compile: learn.model.compile()                   # in place: checkpoints keep the model's own parameter names

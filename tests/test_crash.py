@@ -4,10 +4,10 @@ import pandas as pd
 import torch
 from helpers import run_cli
 
-ARGS = ['pretrain', '--epochs', '3', '--seed', '5', '--quiet', '--img-size', '16', '--bs', '32']
+ARGS = ['pretrain', '--epochs', '3', '--seed', '5', '--quiet', '--img-size', '16', '--bs', '32', '--save-every', '0']
 
-# torch.save is replaced by one that writes half a file and kills the process on its 3rd call: the
-# calls per epoch are last.pth then mae.pth, so the kill lands inside the second epoch's last.pth.
+# torch.save is replaced by one that writes half a file and kills the process on its 3rd call: saving every
+# epoch (--save-every 0), the calls per epoch are last.pth then mae.pth, so the kill lands inside the second epoch's last.pth.
 KILLER = textwrap.dedent('''
     import os, signal, sys, torch
     real, calls = torch.save, [0]
@@ -64,6 +64,20 @@ def test_disk_full_stops_in_one_line_and_resumes_elsewhere(tmp_path, capsys, mon
     code, _, err = run_main([*ARGS, '--out', moved, '--resume'], capsys)
     assert code == 0, err
     assert pd.read_csv(moved / 'history.csv')['epoch'].tolist() == [0, 1, 2]      # each epoch once
+
+
+def test_disk_full_names_the_epoch_last_saved(tmp_path, capsys, monkeypatch):
+    "With the default clock a 3-epoch run saves epochs 0 and 2: a full disk at epoch 2 names epoch 0 as the intact one, not 1."
+    from helpers import run_main
+    real, calls = torch.save, [0]
+    def full_disk_save(obj, f, *a, **k):
+        calls[0] += 1
+        if calls[0] == 3: raise OSError(28, 'No space left on device')    # the last epoch's last.pth (epoch 1 was not due)
+        return real(obj, f, *a, **k)
+    monkeypatch.setattr(torch, 'save', full_disk_save)
+    code, _, err = run_main([*ARGS[:-2], '--out', tmp_path / 'full'], capsys)
+    assert code == 2 and '(epoch 0 in history.csv) is intact' in err, err
+    assert pd.read_csv(tmp_path / 'full' / 'history.csv')['epoch'].tolist() == [0, 1, 2]   # every epoch's line, saved or not
 
 
 # the same, but the process sends itself SIGTERM (what `kill` and schedulers send) on its 3rd checkpoint write

@@ -152,7 +152,7 @@ class Plan:
     @property
     def common(self) -> dict:
         "What every stage of the run takes: the data, image size, precision, device and speed options."
-        return {k: self.opts[k] for k in ('data', 'img_size', 'precision', 'device', 'channels_last', 'compile')}
+        return {k: self.opts[k] for k in ('data', 'img_size', 'precision', 'device', 'channels_last', 'compile', 'save_every')}
 
     @property
     def final(self) -> dict:
