@@ -53,10 +53,10 @@ def instrument():
     timed(Learner, '_do_epoch_validate', 'valid', count='valid passes')
     timed(Learner, '_do_fit', 'fit', count='fits')
     timed(Learner, '_do_epoch', 'epochs', count='epochs')
-    timed(runs.RunCheckpoint, 'after_epoch', 'checkpoint+export')
+    timed(runs.RunCheckpoint, 'after_epoch', 'checkpoint+export+plot')   # the run's files, on one clock
     timed(runs, 'atomic_write', 'checkpoint')          # the module's name for it: last.pth (exports write through core's)
-    timed(runs.RunHistory, '_write_line', 'history+plot')
     timed(runs, 'plot_history', 'plot')
+    timed(runs.RunHistory, '_write_line', 'history')
     timed(kd.OnlineTeacher, 'logits', 'teacher')
     timed(kd.MaskedTeacher, 'logits', 'teacher')
     timed(mm.MaskedAutoencoder, 'forward_decoder', 'decoder', training)
@@ -72,10 +72,10 @@ def instrument():
 
 def parts(t:dict) -> dict:
     "A stage's seconds split into parts that add up to its wall time."
-    loop, fit, ck = t.get('loop', 0.), t.get('fit', 0.), t.get('checkpoint+export', 0.)
+    loop, fit, files = t.get('loop', 0.), t.get('fit', 0.), t.get('checkpoint+export+plot', 0.)
     p = {'steps': t.get('steps', 0.), 'data': loop - t.get('steps', 0.), 'valid': t.get('valid', 0.),
-         'checkpoint': t.get('checkpoint', 0.), 'export': ck - t.get('checkpoint', 0.),
-         'history': t.get('history+plot', 0.) - t.get('plot', 0.), 'plot': t.get('plot', 0.)}
+         'checkpoint': t.get('checkpoint', 0.), 'export': files - t.get('checkpoint', 0.) - t.get('plot', 0.),
+         'history': t.get('history', 0.), 'plot': t.get('plot', 0.)}
     p['other in fit'] = fit - sum(p.values())
     p['setup'] = t.get('stage', 0.) - fit
     return {k: round(v, 2) for k, v in p.items()}

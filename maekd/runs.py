@@ -98,7 +98,7 @@ class SaveClock:
 
 # %% ../nbs/01c_runs.ipynb #2f386f30
 class RunCheckpoint(Callback):
-    "Save `last.pth` (model, optimizer, epoch, random states) atomically after an epoch when `SaveClock(every)` says so; restore it to resume."
+    "Save `last.pth` (model, optimizer, epoch, random states) atomically, the export and `loss.png` after an epoch when `SaveClock(every)` says so; restore it to resume."
     order = 65   # after the recorder and the CSV logger
     def __init__(self, out, export=None, state=None, every:float=60.):
         store_attr(); self.clock = SaveClock(every)
@@ -120,6 +120,7 @@ class RunCheckpoint(Callback):
             atomic_write(Path(self.out)/'last.pth', lambda p: torch.save(state, p))
             if self.export: self.export(self.learn, Path(self.out))
             self.saved = self.epoch
+            if (csv := Path(self.out)/'history.csv').exists(): plot_history(csv, Path(self.out)/'loss.png')
         except OSError as e:
             if e.errno != errno.ENOSPC: raise
             kept = (f'the last complete checkpoint (epoch {self.saved} in history.csv) is intact in {self.out}/last.pth: free space '
@@ -141,10 +142,10 @@ def plot_history(csv, png=None):
 
 # %% ../nbs/01c_runs.ipynb #2bc489dd
 class RunHistory(CSVLogger):
-    "fastai's `CSVLogger` for `out/history.csv` that skips the epochs a resumed run passes over; redraws `loss.png` when `SaveClock(every)` says so."
-    def __init__(self, out, start=0, every:float=60.):
+    "fastai's `CSVLogger` for `out/history.csv` that skips the epochs a resumed run passes over."
+    def __init__(self, out, start=0):
         super().__init__(Path(out).absolute()/'history.csv')
-        self.out, self.start, self.clock = Path(out), start, SaveClock(every)
+        self.out, self.start = Path(out), start
 
     def before_fit(self):
         if rank_distrib(): return
@@ -157,7 +158,6 @@ class RunHistory(CSVLogger):
     def _write_line(self, log):
         if log[0] < self.start: return
         super()._write_line(log)
-        if self.clock.due(log[0], self.n_epoch): plot_history(self.out/'history.csv', self.out/'loss.png')
 
     def after_fit(self):
         if not rank_distrib(): super().after_fit()

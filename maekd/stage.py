@@ -127,7 +127,7 @@ def fit(self:Stage, learn, epochs:float, export, config:dict, steps:int|None=Non
         self.record(config)
     start = 0 if self.state is None else self.state['epoch'] + 1
     cbs = [warmup_cosine(learn.lr, self.warmup_pct), RunCheckpoint(self.out, export, self.state, self.save_every),
-           RunHistory(self.out, start, self.save_every)]
+           RunHistory(self.out, start)]
     if steps: cbs.append(StepBudget(steps))
     cbs += [NoValidation()] * (self.valid == 'none') + [ChannelsLast()] * self.channels_last
     if self.compile: learn.model.compile()                   # in place: checkpoints keep the model's own parameter names
