@@ -61,12 +61,18 @@ def instrument():
     timed(kd.MaskedTeacher, 'logits', 'teacher')
     timed(mm.MaskedAutoencoder, 'forward_decoder', 'decoder', training)
     timed(pipeline, 'seed_report', 'report')
+
+
+def time_stages(stage_done):
+    "Wrap `train_stage` so that each stage is named, timed, and handed to `stage_done(folder)` when it ends."
     stage = pipeline.train_stage
     def train_stage(folder, fn, **kwargs):
         now['stage'] = Path(folder).name
         t = time.perf_counter()
         try: return stage(folder, fn, **kwargs)
-        finally: T[now['stage']]['stage'] += time.perf_counter() - t; now['stage'] = 'report'
+        finally:
+            T[now['stage']]['stage'] += time.perf_counter() - t; now['stage'] = 'report'
+            stage_done(folder)
     pipeline.train_stage = train_stage
 
 
@@ -134,17 +140,13 @@ def main(data, out, seed=42, resume=False, name='profile_seed', label='before', 
     instrument()
     cmd = f'maekd run --data {data} --preset {preset} --seed {seed} --n-seeds 1 --device cpu --out {out}'
     prof = dict(label=label, command=cmd, cpu=machine_line(machine_info()), stages=old.get('stages', {}))
-    def stage_done(folder):          # a stage has just ended (the wrapper sets 'report' after each): store what it took
+    def stage_done(folder):          # a stage has just ended: store what it took
         for st, t in list(T.items()):
             if st in ('outside', 'report') or 'stage' not in t or 'fit' not in t: continue
             prof['stages'][st] = dict(seconds=round(t['stage'], 2), parts=parts(t), teacher=round(t.get('teacher', 0.), 2),
                                       decoder=round(t.get('decoder', 0.), 2), counts=dict(N[st]))
         if prof['stages']: save(prof, res, name)       # a stage skipped as done (under --resume) adds nothing
-    stage = pipeline.train_stage
-    def train_stage(folder, fn, **kwargs):
-        try: return stage(folder, fn, **kwargs)
-        finally: stage_done(folder)
-    pipeline.train_stage = train_stage
+    time_stages(stage_done)
     if not report: pipeline.seed_report = pipeline.run_report = lambda *a, **k: None   # the stages alone
     t0 = time.perf_counter()
     pipeline.run(data=data, out=out, seed=seed, n_seeds=1, device='cpu', quiet=True, resume=resume, preset=preset)
