@@ -18,7 +18,7 @@ from maekd.data import load_images, split_idxs
 from maekd.evaluate import machine_info, machine_line
 from maekd.study.pipeline import final_accuracy, train_stage, row_call
 from maekd.study.rows import ROWS, presets, budget_steps
-from maekd.study.gains import paired_gain, ci_verdict, gains_text
+from tables import spread, per_seed, gain_lines
 
 ARMS = {   # name -> (row of `maekd run`, the options that differ from it)
     'teacher': ('teacher', {}),
@@ -53,12 +53,9 @@ def main(data, mae, seeds=3, out='runs/kd_source', preset='default'):
     secs = {a: [json.loads((out/a/f'seed{s}'/'timing.json').read_text())['train_s'] for s in seeds_] for a in ARMS}
     lines = ['| arm | tuning top-1 % (mean +- std) | per seed | training s (median) | per seed | vs kd online |', '|---|---|---|---|---|---|']
     base = np.median(secs['kd online'])
-    lines += [f"| {a} | {np.mean(v):.1f} +- {np.std(v, ddof=1):.1f} | {' '.join(f'{x:.1f}' for x in v)} | {np.median(secs[a]):.0f} | "
+    lines += [f"| {a} | {spread(v)} | {per_seed(v)} | {np.median(secs[a]):.0f} | "
               f"{' '.join(f'{x:.0f}' for x in secs[a])} | {np.median(secs[a]) / base:.2f}x |" for a, v in acc.items()]
-    lines += ['', '| lever | gain (points) | 95% CI | says | per seed |', '|---|---|---|---|---|']
-    for a, b, what in PAIRS:
-        g = paired_gain(acc[a], acc[b])
-        lines.append(f"| {what} ({a} vs {b}) | {g['mean']:+.1f} | {g['lo']:+.1f} to {g['hi']:+.1f} | {ci_verdict(g['lo'], g['hi'])} | {gains_text(g['gains'])} |")
+    lines += [''] + gain_lines(acc, PAIRS)
     text = (f"Teacher sources for distillation on `{data}` ({len(ims)} images), written by `python bench/kd_source.py`: the `teacher` "
             f"row fine-tuned from `{mae}` ({plan['teacher_steps']} steps at batch {plan['teacher_bs']}), students "
             f"{plan['student_steps']} steps at batch {plan['student_bs']} (the default preset's budgets for {plan['n_train']} training images, "

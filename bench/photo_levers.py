@@ -20,7 +20,7 @@ from maekd.data import load_images, split_idxs
 from maekd.study.pipeline import final_accuracy, train_stage, row_call, _stage_done
 from maekd.study.rows import ROWS, presets, budget_steps
 from maekd.study.verdicts import late_gain
-from maekd.study.gains import paired_gain, ci_verdict, gains_text
+from tables import spread, per_seed, gain_lines
 
 recipe = dict(augment='trivial', mixup=.8, cutmix=1.)              # the MAE fine-tuning recipe's augmentation
 ARMS = {                                                      # name -> (the row it trains, the options that differ from the row's)
@@ -60,13 +60,8 @@ def main(data, seeds=3, out='runs/photo_levers', label_frac=.1, arms=None, mae=N
     late = {a: float(np.mean([late_gain(pd.read_csv(out/a/f'seed{s}'/'history.csv'), 'accuracy', 'accuracy') for s in seeds_]))
             for a in arms}                                    # what the last quarter of the steps gained: the report's plateau rule
     lines = ['| arm | tuning top-1 % (mean +- std) | per seed | last quarter gained (points, mean) |', '|---|---|---|---|']
-    lines += [f'| {a} | {np.mean(v):.1f} +- {np.std(v, ddof=1):.1f} | {" ".join(f"{x:.1f}" for x in v)} | {late[a]:+.1f} |' for a, v in acc.items()]
-    lines += ['', '| lever | gain (points) | 95% CI | says | per seed |', '|---|---|---|---|---|']
-    for a, b, what in PAIRS:
-        if a not in acc or b not in acc: continue
-        g = paired_gain(acc[a], acc[b])
-        lines.append(f"| {what} ({a} vs {b}) | {g['mean']:+.1f} | {g['lo']:+.1f} to {g['hi']:+.1f} | {ci_verdict(g['lo'], g['hi'])} | "
-                     + gains_text(g['gains']) + ' |')
+    lines += [f'| {a} | {spread(v)} | {per_seed(v)} | {late[a]:+.1f} |' for a, v in acc.items()]
+    lines += [''] + gain_lines(acc, PAIRS)
     steps = {r: (plan[f'{ROWS[r].budget}_steps'], plan[f'{ROWS[r].budget}_bs'], ROWS[r].blr) for r in {ARMS[a][0] for a in arms}}
     text = (f"Levers for photos on `{data}` ({len(ims)} images), written by `python bench/photo_levers.py`: rows of `maekd run` "
             f"trained on {label_frac:.0%} of each seed's training labels less its tuning split, with the default preset's budgets "

@@ -1,0 +1,26 @@
+"""The lines the lever benches print: an arm's per-seed values as mean +- std, and paired gains with their 95% interval."""
+import numpy as np
+from maekd.study.gains import paired_gain, ci_verdict, gains_text
+
+GAIN_HEAD = ['| lever | gain (points) | 95% CI | says | per seed |', '|---|---|---|---|---|']
+
+
+def spread(v) -> str:
+    "Per-seed values as `mean +- std` (std 0 for one value), one decimal."
+    return f"{np.mean(v):.1f} +- {np.std(v, ddof=1) if len(v) > 1 else 0.:.1f}"
+
+
+def per_seed(v) -> str:
+    "Per-seed values as text, one decimal."
+    return ' '.join(f'{x:.1f}' for x in v)
+
+
+def gain_line(what:str, a, b) -> str:
+    "A table line: the paired gain of `a` over `b` (per-seed values, same order), its interval and what it says."
+    g = paired_gain(a, b)
+    return f"| {what} | {g['mean']:+.1f} | {g['lo']:+.1f} to {g['hi']:+.1f} | {ci_verdict(g['lo'], g['hi'])} | {gains_text(g['gains'])} |"
+
+
+def gain_lines(acc:dict, pairs) -> list:
+    "The gain table of each `(a, b, what)` of `pairs` whose arms are both in `acc` (arm -> per-seed values)."
+    return GAIN_HEAD + [gain_line(f'{what} ({a} vs {b})', acc[a], acc[b]) for a, b, what in pairs if a in acc and b in acc]
