@@ -21,7 +21,7 @@ from .core import atomic_write, check_choice, unwrap
 __all__ = ['Precision', 'DISTRIBUTED_HINT', 'prepare_out', 'get_rng_state', 'set_rng_state', 'load_run_state', 'SaveClock',
            'RunCheckpoint', 'plot_history', 'RunHistory', 'CPUMixedPrecision', 'cpu_bf16_native', 'resolve_device',
            'resolve_precision', 'learner_device', 'set_precision', 'epochs_for', 'StepBudget', 'NoValidation',
-           'distrib_context', 'fit_run']
+           'valid_due', 'ValidPasses', 'distrib_context', 'fit_run']
 
 # %% ../nbs/01c_runs.ipynb #b1104947
 def prepare_out(out, # Output folder
@@ -134,7 +134,9 @@ def plot_history(csv, png=None):
     h = pd.read_csv(csv)
     fig, ax = plt.subplots(figsize=(5, 3.2))
     for c in ('train_loss', 'valid_loss'):
-        if c in h: ax.plot(h['epoch'] + 1, h[c], marker='.', label=c)    # no valid_loss: trained with valid='none'
+        if c not in h: continue                         # no valid_loss: trained with valid='none'
+        v = h[['epoch', c]].dropna()                    # epochs between validation passes have no valid_loss
+        ax.plot(v['epoch'] + 1, v[c], marker='.', label=c)
     ax.set_xlabel('epoch'); ax.set_ylabel('loss'); ax.legend(); ax.grid(alpha=.3)
     fig.tight_layout()
     if png: fig.savefig(png, dpi=110); plt.close(fig)
@@ -157,7 +159,7 @@ class RunHistory(CSVLogger):
 
     def _write_line(self, log):
         if log[0] < self.start: return
-        super()._write_line(log)
+        super()._write_line(['' if v is None else v for v in log])     # an epoch not validated: empty cells
 
     def after_fit(self):
         if not rank_distrib(): super().after_fit()
@@ -242,6 +244,20 @@ class NoValidation(Callback):
         torch.empty((), dtype=torch.int64).random_()   # the base seed the skipped pass over the loader would have drawn
         raise CancelValidException
     def after_fit(self): self.learn.metrics, self.learn.recorder.valid_metrics = self.kept, True
+
+# %% ../nbs/01c_runs.ipynb #5c3b73eb
+def valid_due(epoch:int, n_epoch:int, passes:int) -> bool:
+    "Whether `epoch` of `n_epoch` is validated when a fit validates `passes` times, spread evenly, the last epoch included (0: every epoch)."
+    return not passes or (epoch + 1) * passes // n_epoch > epoch * passes // n_epoch
+
+class ValidPasses(Callback):
+    "Validate `passes` times in a fit, on the epochs `valid_due` names; the others read no image and log no validation value."
+    order = Recorder.order - 1                     # before the Recorder resets its metrics for the pass
+    def __init__(self, passes:int=20): store_attr()
+    def before_validate(self):
+        if valid_due(self.epoch, self.n_epoch, self.passes): return
+        torch.empty((), dtype=torch.int64).random_()   # the base seed the skipped pass over the loader would have drawn
+        self.learn.dl = []                             # no batch: the Recorder logs None for the loss and metrics
 
 # %% ../nbs/01c_runs.ipynb #5adc37aa
 DISTRIBUTED_HINT = 'several processes need the [distributed] extra (accelerate): pip install "maekd[distributed]"'

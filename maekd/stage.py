@@ -12,7 +12,7 @@ from fastai.torch_core import set_seed, rank_distrib
 from fastai.callback.channelslast import ChannelsLast
 from .core import check_choice, check_positive, write_json
 from .data import load_images, split_idxs
-from .runs import (Precision, prepare_out, load_run_state, set_precision, RunCheckpoint, RunHistory,
+from .runs import (Precision, prepare_out, load_run_state, set_precision, RunCheckpoint, RunHistory, ValidPasses,
                         StepBudget, NoValidation, epochs_for, fit_run, resolve_device, resolve_precision)
 from .recipe import warmup_cosine, lr_rule
 
@@ -53,6 +53,7 @@ def run_options(data:Annotated[str, shared_help.data]='digits',
                 seed:Annotated[int, shared_help.seed]=42,
                 valid_pct:Annotated[float, shared_help.valid_pct]=0.2,
                 valid:Valid='heldout', # Validate on: heldout images; tune, a split carved from the training images (not trained on); none
+                valid_passes:int=20, # Validation passes per fit, spread evenly over its epochs, the last always (0: every epoch)
                 resume:bool=False, # Continue the interrupted command in `out` from where it stopped
                 force:Annotated[bool, shared_help.force]=False,
                 quiet:Annotated[bool, shared_help.quiet]=False,
@@ -81,6 +82,7 @@ class Stage:
         if self.img_size is None: self.img_size = own_size if ims is None else ims.size
         if ims is None: check_positive(img_size=self.img_size)
         check_choice('valid', self.valid, Valid)
+        if self.valid_passes < 0: raise ValueError(f'--valid-passes is a count, 0 (every epoch) or more: got {self.valid_passes}')
         if self.save_every < 0: raise ValueError(f'--save-every is in seconds, 0 (every epoch) or more: got {self.save_every}')
         self.device = resolve_device(self.device)                       # resolved once: every part of the stage uses it
         self.precision = resolve_precision(self.precision, self.device)
@@ -129,6 +131,6 @@ def fit(self:Stage, learn, epochs:float, export, config:dict, steps:int|None=Non
     cbs = [warmup_cosine(learn.lr, self.warmup_pct), RunCheckpoint(self.out, export, self.state, self.save_every),
            RunHistory(self.out, start)]
     if steps: cbs.append(StepBudget(steps))
-    cbs += [NoValidation()] * (self.valid == 'none') + [ChannelsLast()] * self.channels_last
+    cbs += [NoValidation() if self.valid == 'none' else ValidPasses(self.valid_passes)] + [ChannelsLast()] * self.channels_last
     if self.compile: learn.model.compile()                   # in place: checkpoints keep the model's own parameter names
     return fit_run(learn, epochs, start_epoch=start, cbs=cbs, quiet=self.quiet)

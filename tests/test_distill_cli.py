@@ -173,3 +173,18 @@ def test_hard_and_label_blending_losses(runs, tmp_path):
         want = 0.5 * F.cross_entropy(pred, y, ignore_index=-1) + 0.5 * soft_target(pred, t, temperature=4.)
         torch.testing.assert_close(kd.student_loss(pred, y, t), want)
         assert not torch.allclose(kd.student_loss(pred, y, t), soft_target(pred, t, temperature=4.))
+
+
+def test_validation_passes_leave_the_weights(tmp_path):
+    "A stage validated on 2 of its 6 epochs trains the same weights as one validated on each, and logs only those 2."
+    import pandas as pd
+    from safetensors.torch import load_file
+    from maekd.finetune import finetune
+    kw = dict(student='cnn_tiny', label_frac=0.1, epochs=6, img_size=16, augment='trivial', mixup=0.8, quiet=True)
+    for passes in (0, 2): finetune(out=str(tmp_path / f'p{passes}'), valid_passes=passes, **kw)
+    a, b = (load_file(tmp_path / f'p{p}' / 'student.safetensors') for p in (0, 2))
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    every, spread = (pd.read_csv(tmp_path / f'p{p}' / 'history.csv') for p in (0, 2))
+    assert spread['accuracy'].notna().tolist() == [False, False, True, False, False, True] and every['accuracy'].notna().all()
+    assert spread['accuracy'].dropna().tolist() == every['accuracy'].iloc[[2, 5]].tolist()
+    assert spread['train_loss'].tolist() == every['train_loss'].tolist()

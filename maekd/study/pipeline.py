@@ -151,8 +151,8 @@ class Plan:
 
     @property
     def common(self) -> dict:
-        "What every stage of the run takes: the data, image size, precision, device and speed options."
-        return {k: self.opts[k] for k in ('data', 'img_size', 'precision', 'device', 'channels_last', 'compile', 'save_every')}
+        "What every stage of the run takes: the data, image size, precision, device, speed options, and the save and validation schedules."
+        return {k: self.opts[k] for k in ('data', 'img_size', 'precision', 'device', 'channels_last', 'compile', 'save_every', 'valid_passes')}
 
     @property
     def final(self) -> dict:

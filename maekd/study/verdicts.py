@@ -99,9 +99,10 @@ def verdict_table(per_seed:pd.DataFrame) -> pd.DataFrame:
 plateau_rule = dict(accuracy=1., loss=.03)   # the most the last quarter of a row's steps may gain: points on the tuning split, or a fraction of the loss
 
 def last_quarter(h:pd.DataFrame, col:str) -> tuple:
-    "(value at three quarters of the epochs, value at the end) of column `col` of a per-epoch history."
+    "(value at three quarters of the epochs, value at the end) of column `col` of a per-epoch history (the first epoch with a value from there)."
     v = h[col].to_numpy(float)
-    return v[max(0, round(.75 * len(v)) - 1)], v[-1]
+    i = max(0, round(.75 * len(v)) - 1)
+    return v[i:][~np.isnan(v[i:])][0], v[-1]           # epochs between validation passes have no value
 
 def late_gain(h:pd.DataFrame, col:str, judged:str) -> float:
     "What column `col` of a history gained over its last quarter: points of accuracy (`judged='accuracy'`), or the loss's drop as a fraction."
