@@ -7,7 +7,7 @@ __all__ = ['teacher_source', 'distill']
 
 # %% ../nbs/04_distill.ipynb #b92d9d6f
 from typing import Annotated
-import dataclasses
+import copy, dataclasses
 import torch
 from fastcore.meta import delegates
 from fastai.learner import Learner
@@ -54,18 +54,21 @@ def _timm_teacher(name:str, weights, st) -> tuple:
         model, spec = model_from_weights(name, weights, len(st.ims.classes), st.ims.n_chans, st.img_size, new_head=False)
     return model, {**spec, 'classes': st.ims.classes}
 
-def _student(name:str, weights, st, n_cls:int, label_frac:float):
-    "The student, from scratch or from `weights`, once the data is checked against the teacher's classes (and labels)."
+def _student(name:str, weights, st, n_cls:int, label_frac:float, teacher=None):
+    "The student, from scratch, from `weights` or a copy of `teacher` (`name='teacher'`), once the data is checked against the teacher's classes (and labels)."
     ims = st.ims
     if ims.classes and len(ims.classes) != n_cls:
         raise ValueError(f'the teacher predicts {n_cls} classes but the data has {len(ims.classes)}: '
                          'distill on data with the same classes')
     if label_frac: need_labels(ims, '--label-frac')
+    if name == 'teacher' and weights: raise ValueError("--student teacher starts from the teacher's own weights: drop --student-weights")
+    if name == 'teacher': return copy.deepcopy(teacher)             # self-training: the teacher's architecture and weights
     if weights: return model_from_weights(name, weights, n_cls, ims.n_chans, st.img_size, quiet=st.quiet)[0]
     return create_student(name, n_cls, ims.n_chans, st.img_size)
 
-def _student_spec(student:str, weights, st, classes:list, stats) -> dict:
-    "The spec saved with the student: its builder and arguments, the teacher's classes and statistics (a timm teacher's or the data's)."
+def _student_spec(student:str, weights, st, classes:list, stats, t_spec:dict|None=None) -> dict:
+    "The spec saved with the student: its builder and arguments (the teacher's for `student='teacher'`), the teacher's classes and statistics (a timm teacher's or the data's)."
+    if student == 'teacher': return {**t_spec, 'classes': classes, 'stats': stats}
     kwargs = dict(num_classes=len(classes), in_chans=st.ims.n_chans, img_size=st.img_size)
     return dict(builder=student, kwargs=kwargs, classes=classes, stats=stats, **({'weights': str(weights)} if weights else {}))
 
@@ -94,7 +97,7 @@ def _distill_dls(st, *, teacher, stats, tr, va, label_frac:float, bs:int, crop_s
 # %% ../nbs/04_distill.ipynb #fb6de6fb
 @delegates(run_options)
 def distill(teacher:str='runs/teacher', # A finetune output folder or .safetensors, or a timm model name with --teacher-weights
-            student:Annotated[str, shared_help.student]='cnn_tiny',
+            student:Annotated[str, shared_help.student + "; teacher: a copy of the teacher (self-training)"]='cnn_tiny',
             teacher_weights:str|None=None, # Weights of a timm --teacher (.pth state dict or .safetensors) for the data's classes
             student_weights:Annotated[str|None, shared_help.student_weights]=None,
             out:Annotated[str, shared_help.out]='runs/student',
@@ -123,12 +126,12 @@ def distill(teacher:str='runs/teacher', # A finetune output folder or .safetenso
     st = Stage('distill', out, own_size=t[1]['kwargs'].get('img_size', 32) if t else 32, budget=dict(epochs=epochs, bs=bs, blr=blr, lr=lr),
                **kwargs)
     t_model, t_spec = t or _timm_teacher(teacher, teacher_weights, st)
-    s_model = _student(student, student_weights, st, len(t_spec['classes']), label_frac)
+    s_model = _student(student, student_weights, st, len(t_spec['classes']), label_frac, t_model)
     tr, va = st.open().split()
     lab, dls = _distill_dls(st, teacher=t_model, stats=t_spec.get('stats'), tr=tr, va=va, label_frac=label_frac, bs=bs,
                             crop_scale=crop_scale, cache_views=cache_views, cache_topk=cache_topk, augment=augment)
     learn = distill_learner(dls, s_model, t_model, method, alpha, temperature, source=source, mixup=mixup, blr=blr, lr=lr)
-    spec = _student_spec(student, student_weights, st, t_spec['classes'], dls.stats)
+    spec = _student_spec(student, student_weights, st, t_spec['classes'], dls.stats, t_spec)
     saved = _flops_saved(t_model, dls, teacher_mask, st.quiet)
     cfg = {**given, 'use_labels': label_frac > 0, 'teacher_flops_saved': saved, 'n_images': len(tr), 'n_labelled': len(lab),
            'n_valid': len(va), 'bs': dls.train.bs, 'lr_used': learn.lr, 'spec': spec}
