@@ -539,6 +539,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                       'maekd.study.verdicts._weak_teacher': ( 'study/verdicts.html#_weak_teacher',
                                                                               'maekd/study/verdicts.py'),
                                       'maekd.study.verdicts.cost_of': ('study/verdicts.html#cost_of', 'maekd/study/verdicts.py'),
+                                      'maekd.study.verdicts.curve_line': ('study/verdicts.html#curve_line', 'maekd/study/verdicts.py'),
                                       'maekd.study.verdicts.headline': ('study/verdicts.html#headline', 'maekd/study/verdicts.py'),
                                       'maekd.study.verdicts.last_quarter': ('study/verdicts.html#last_quarter', 'maekd/study/verdicts.py'),
                                       'maekd.study.verdicts.late_gain': ('study/verdicts.html#late_gain', 'maekd/study/verdicts.py'),

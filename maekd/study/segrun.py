@@ -27,7 +27,7 @@ from ..data import random_subset
 from ..seg_data import load_seg
 from ..segment import seg_help, seg_train, seg_distill, load_segmenter, seg_evaluate, frame_hw
 from .pipeline import train_stage
-from .verdicts import verdict, late_gain, plateau_rule, train_seconds
+from .verdicts import verdict, late_gain, curve_line, train_seconds
 from .gains import gains_of, gains_text, ci_verdict, mean_ci
 
 # %% ../../nbs/study/16_seg_run.ipynb #45945ae8
@@ -114,18 +114,17 @@ def seg_summary(per_seed:pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 def row_curves(out:Path, seeds:list, rows:dict) -> pd.DataFrame:
-    "Per row of `rows` (any dense run's): the training loss's mean drop over the last quarter of its steps, and whether that is a plateau (`plateau_rule`)."
+    "Per row of `rows` (any dense run's): the training loss's mean drop over the last quarter of its steps (a dense run has no tuning curves)."
     recs = []
     for n in rows:
         hs = [pd.read_csv(out/f'seed{s}'/n/'history.csv') for s in seeds]
         g = np.nan if min(map(len, hs)) < 4 else float(np.mean([late_gain(h, 'train_loss', 'loss') for h in hs]))
-        recs.append(dict(model=n, last_quarter=g, plateau=None if np.isnan(g) else g < plateau_rule['loss']))
+        recs.append(dict(model=n, judged='none' if np.isnan(g) else 'loss', last_quarter=g))
     return pd.DataFrame(recs)
 
 def curve_lines(curves:pd.DataFrame) -> str:
-    "The report's learning-curve lines: per row, its loss's fall over the last quarter and the judgement."
-    say = lambda r: 'too few epochs to judge' if r.plateau is None else f"training loss {r.last_quarter:.1%} lower over the last quarter: " + ('plateau' if r.plateau else '**still learning when it stopped**')
-    return '\n'.join(f'- {r.model}: {say(r)}' for r in curves.itertuples())
+    "The report's learning-curve lines (`curve_line`): per row, its loss's fall over the last quarter, which cannot tell a plateau."
+    return '\n'.join(curve_line(r.model, 'none' if np.isnan(r.last_quarter) else 'loss', r.last_quarter) for r in curves.itertuples())
 
 # %% ../../nbs/study/16_seg_run.ipynb #6fe68300
 def _table(summary:pd.DataFrame) -> str:

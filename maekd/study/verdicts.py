@@ -17,7 +17,7 @@ from .rows import row_names, verdict_pairs
 
 # %% auto #0
 __all__ = ['plateau_rule', 'train_seconds', 'cost_of', 'seed_split', 'seed_report', 'verdict', 'headline', 'verdict_table',
-           'last_quarter', 'late_gain', 'plateaus', 'plateau_note', 'mean_std', 'run_report']
+           'last_quarter', 'late_gain', 'curve_line', 'plateaus', 'plateau_note', 'mean_std', 'run_report']
 
 # %% ../../nbs/study/12_verdicts.ipynb #d4bcb317
 def train_seconds(folder:Path) -> float|None:
@@ -96,7 +96,7 @@ def verdict_table(per_seed:pd.DataFrame) -> pd.DataFrame:
                          for g in gains_of(per_seed, verdict_pairs)])
 
 # %% ../../nbs/study/12_verdicts.ipynb #c4a1f2ea
-plateau_rule = dict(accuracy=1., loss=.03)   # the most the last quarter of a row's steps may gain: points on the tuning split, or a fraction of the loss
+plateau_rule = dict(accuracy=1.)   # the most the last quarter of a row's steps may gain on the tuning split, in points (the training loss cannot judge)
 
 def last_quarter(h:pd.DataFrame, col:str) -> tuple:
     "(value at three quarters of the epochs, value at the end) of column `col` of a per-epoch history (the first epoch with a value from there)."
@@ -121,21 +121,25 @@ def _curve_gain(out:Path, row:str, seeds:list, tuned:dict) -> tuple:
     if min(map(len, hs)) < 4: return 'none', np.nan              # a curve of under four epochs has no last quarter to read
     return judged, float(np.mean([late_gain(h, col, judged) for h in hs]))
 
+def curve_line(model:str, judged:str, gain:float) -> str:
+    "A report line on a row's learning curve: what its last quarter gained and what that says (`judged`: accuracy, loss or none)."
+    if judged == 'none': return f'- {model}: too few epochs to judge'
+    if judged == 'loss': return (f"- {model}: training loss {gain:.1%} lower over the last quarter of its steps: cannot tell a plateau "
+                                 "(a cosine schedule lowers the training loss to its end)")
+    return (f"- {model}: {gain:+.1f} points on the tuning split over the last quarter of its steps: "
+            + ('plateau' if gain < plateau_rule['accuracy'] else '**still learning when it stopped: no plateau**'))
+
 def plateaus(out:Path, seeds:list, tuned:dict) -> pd.DataFrame:
-    "Per row of `ROWS` in the run in `out`: what its curve's last quarter gained, and whether that is a plateau by `plateau_rule`."
-    recs = [dict(model=n, judged=j, last_quarter=g, plateau=g < plateau_rule[j] if j in plateau_rule else None)
+    "Per row of `ROWS` in the run in `out`: what its curve's last quarter gained, and whether that is a plateau by `plateau_rule` (None: cannot tell)."
+    recs = [dict(model=n, judged=j, last_quarter=g, plateau=g < plateau_rule['accuracy'] if j == 'accuracy' else None)
             for n in row_names for j, g in [_curve_gain(out, n, seeds, tuned)]]
     return pd.DataFrame(recs)
 
 def plateau_note(pl:pd.DataFrame) -> str:
-    "The report's lines on the learning curves: each row's late gain, the rows that did not reach a plateau in bold."
-    say = lambda r: (f"{r.last_quarter:+.1f} points on the tuning split" if r.judged == 'accuracy' else
-                     f"training loss {r.last_quarter:.1%} lower")
-    judge = lambda r: ('plateau' if r.plateau else '**still learning when it stopped: no plateau**')
-    lines = '\n'.join(f"- {r.model}: too few epochs to judge" if r.judged == 'none' else
-                      f"- {r.model}: {say(r)} over the last quarter of its steps: {judge(r)}" for r in pl.itertuples())
+    "The report's lines on the learning curves: each row's late gain and what it says, the rows still learning in bold."
+    lines = '\n'.join(curve_line(r.model, r.judged, r.last_quarter) for r in pl.itertuples())
     return (f"\nLearning curves (plateau: the last quarter of the steps gained under {plateau_rule['accuracy']:g} point on the "
-            f"tuning split, or without tuning curves lowered the training loss by under {plateau_rule['loss']:.0%}):\n{lines}\n")
+            f"tuning split; without tuning curves (`--tune-seeds`) only the training loss is there, and it cannot tell):\n{lines}\n")
 
 # %% ../../nbs/study/12_verdicts.ipynb #bcc17884
 def _tuning_note(out:Path, tuned:dict) -> str:
