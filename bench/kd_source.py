@@ -18,7 +18,7 @@ from maekd.data import load_images, split_idxs
 from maekd.evaluate import machine_info, machine_line
 from maekd.study.pipeline import final_accuracy, train_stage, row_call
 from maekd.study.rows import ROWS, presets, budget_steps
-from tables import spread, per_seed, gain_lines
+from tables import spread, per_seed, gain_lines, store
 
 ARMS = {   # name -> (row of `maekd run`, the options that differ from it)
     'teacher': ('teacher', {}),
@@ -62,10 +62,8 @@ def main(data, mae, seeds=3, out='runs/kd_source', preset='default'):
             f"the rows' rates, untuned), 10% of each seed's training labels less its tuning split, scored on the tuning split of seeds "
             f"{', '.join(map(str, seeds_))}. {machine_line(machine_info())}\n\n" + '\n'.join(lines) + '\n')
     res = Path(__file__).parent/'results'/'kd_source' if preset == 'default' else out/'kd_source'
-    res.with_suffix('.md').write_text(text)
-    res.with_suffix('.json').write_text(json.dumps(dict(data=str(data), mae=mae, seeds=seeds_, accuracy=acc, train_s=secs,
-                                                        budgets={k: plan[k] for k in ('teacher_steps', 'teacher_bs', 'student_steps', 'student_bs')}), indent=1))
-    print(text)
+    store(res, text, dict(data=str(data), mae=mae, seeds=seeds_, accuracy=acc, train_s=secs,
+                          budgets={k: plan[k] for k in ('teacher_steps', 'teacher_bs', 'student_steps', 'student_bs')}))
 
 
 if __name__ == '__main__':

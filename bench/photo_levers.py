@@ -12,7 +12,7 @@ pretrained without labels on every training image, e.g. the MAE of a stored `mae
 fine-tuning alone). An arm differs from its base by one lever; the table gives the paired per-seed gains with their 95%
 interval (`maekd.study.gains.paired_gain`). It measures accuracy, not time (time it alone with bench/speed_options.py). Finished
 arms are kept in `--out`: run it again to go on."""
-import argparse, json
+import argparse
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -20,7 +20,7 @@ from maekd.data import load_images, split_idxs
 from maekd.study.pipeline import final_accuracy, train_stage, row_call, _stage_done
 from maekd.study.rows import ROWS, presets, budget_steps
 from maekd.study.verdicts import late_gain
-from tables import spread, per_seed, gain_lines
+from tables import spread, per_seed, gain_lines, store
 
 recipe = dict(augment='trivial', mixup=.8, cutmix=1.)              # the MAE fine-tuning recipe's augmentation
 ARMS = {                                                      # name -> (the row it trains, the options that differ from the row's)
@@ -70,10 +70,8 @@ def main(data, seeds=3, out='runs/photo_levers', label_frac=.1, arms=None, mae=N
             + (f"; teachers fine-tuned from `{mae}`" if mae and 'teacher' in steps else '')
             + f"), scored on the tuning split of seeds {', '.join(map(str, seeds_))}.\n\n" + '\n'.join(lines) + '\n')
     res = Path(__file__).parent/'results'/'photo_levers'
-    res.with_suffix('.md').write_text(text)
-    res.with_suffix('.json').write_text(json.dumps(dict(data=str(data), steps=plan['student_steps'], bs=plan['student_bs'], budgets=steps,
-                                                        mae=mae, seeds=seeds_, accuracy=acc, last_quarter=late), indent=1))
-    print(text)
+    store(res, text, dict(data=str(data), steps=plan['student_steps'], bs=plan['student_bs'], budgets=steps, mae=mae, seeds=seeds_,
+                          accuracy=acc, last_quarter=late))
 
 
 if __name__ == '__main__':

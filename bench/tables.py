@@ -1,4 +1,6 @@
 """The lines the lever benches print: an arm's per-seed values as mean +- std, and paired gains with their 95% interval."""
+import json
+from pathlib import Path
 import numpy as np
 from maekd.study.gains import paired_gain, ci_verdict, gains_text
 
@@ -24,3 +26,11 @@ def gain_line(what:str, a, b) -> str:
 def gain_lines(acc:dict, pairs) -> list:
     "The gain table of each `(a, b, what)` of `pairs` whose arms are both in `acc` (arm -> per-seed values)."
     return GAIN_HEAD + [gain_line(f'{what} ({a} vs {b})', acc[a], acc[b]) for a, b, what in pairs if a in acc and b in acc]
+
+
+def store(res, text:str, data:dict):
+    "Write a bench's page `res`.md and its numbers `res`.json, and print the page."
+    res = Path(res)
+    res.with_suffix('.md').write_text(text)
+    res.with_suffix('.json').write_text(json.dumps(data, indent=1))
+    print(text)
