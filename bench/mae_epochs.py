@@ -1,0 +1,89 @@
+"""Does the photo teacher follow its MAE? MAE pretraining of 30, 60, 120 and 240 epochs, each fine-tuned into the
+`teacher` row of `maekd run` and scored on the tuning split (never the held-out images).
+
+    python bench/mae_epochs.py --data ../shared/data/cifar10_sub                       # writes bench/results/mae_epochs.md
+    python bench/mae_epochs.py --data ../shared/data/cifar10_sub --ft-seeds            # the MAEs alone (no teacher yet)
+
+Each MAE is the `mae` stage of `maekd run` (default preset: `mae_vit_micro_patch4`, batch 64, base lr 1.5e-3, mask 0.75,
+warmup 10% then cosine, every training image, no labels, no validation) with only its epochs changed, one per MAE seed
+(`--mae-seeds`, the seeds of `maekd run`'s seed folders). Each is fine-tuned once per fine-tuning seed (`--ft-seeds`: the
+labels drawn, 10% of the training images less the seed's tuning split, and the fine-tuning's randomness) exactly as
+`bench/kd_source.py` fine-tunes its teachers: the default preset's teacher budget and rate, untuned, the same for every
+MAE. So the MAEs differ by their epochs alone, and a gain is paired on (MAE seed, fine-tuning seed).
+A finished stage found in `--out` is kept (a folder copied there from a run made by the same call counts: the 60-epoch
+MAE of a `maekd run` seed folder is that run's `mae` stage). Run it again to go on; MAE minutes are from `timing.json`."""
+import argparse, json
+from pathlib import Path
+import numpy as np
+from maekd.data import load_images, split_idxs
+from maekd.evaluate import machine_info, machine_line
+from maekd.pretrain import pretrain
+from maekd.study.pipeline import final_accuracy, train_stage, row_call, _stage_done
+from maekd.study.rows import ROWS, presets, budget_steps
+from tables import spread, gain_line, store
+
+ARCH, BASE = 'mae_vit_micro_patch4', 60           # the default preset's MAE; gains are against its epochs
+
+
+def mae_dir(out, e, s): return Path(out)/f'e{e}'/f'mae{s}'
+def teacher_dir(out, e, s, f): return mae_dir(out, e, s)/f'teacher{f}'
+def seconds(folder): return json.loads((Path(folder)/'timing.json').read_text())['train_s']
+
+
+def train(data, out, epochs, mae_seeds, ft_seeds, plan):
+    "Pretrain each MAE, then fine-tune each into a teacher scored on its fine-tuning seed's tuning split."
+    common = dict(resume=True, quiet=True, data=data, img_size=32, device='cpu')
+    for s in mae_seeds:
+        for e in epochs: train_stage(mae_dir(out, e, s), pretrain, **common, valid='none', epochs=e, arch=ARCH, seed=s)
+    for s in mae_seeds:
+        for e in epochs:
+            for f in ft_seeds:
+                fn, kw = row_call(ROWS['teacher'], Path('.'), plan, .1, 'cnn_tiny', ARCH, mae=mae_dir(out, e, s))
+                train_stage(teacher_dir(out, e, s, f), fn, **common, **kw, blr=ROWS['teacher'].blr, valid='tune', seed=f)
+
+
+def table(out, epochs, mae_seeds, ft_seeds) -> tuple:
+    "The markdown lines and the numbers of every finished teacher: accuracy by epochs, and paired gains against `BASE` epochs."
+    pairs = [(s, f) for s in mae_seeds for f in ft_seeds]
+    done = lambda e: [p for p in pairs if _stage_done(teacher_dir(out, e, *p))]
+    acc = {e: {p: final_accuracy(teacher_dir(out, e, *p)) * 100 for p in done(e)} for e in epochs}
+    mins = {e: [seconds(mae_dir(out, e, s)) / 60 for s in mae_seeds if _stage_done(mae_dir(out, e, s))] for e in epochs}
+    lines = ['| MAE epochs | MAE minutes (median) | teachers | tuning top-1 % (mean +- std) | per (MAE seed, fine-tuning seed) |',
+             '|---|---|---|---|---|']
+    for e in epochs:
+        v = list(acc[e].values())
+        if not v: continue
+        lines.append(f"| {e} | {np.median(mins[e]):.1f} | {len(v)} | {spread(v)} | "
+                     + ' '.join(f'{p[0]}/{p[1]}: {x:.1f}' for p, x in acc[e].items()) + ' |')
+    lines += ['', f'| against {BASE} MAE epochs | gain (points) | 95% CI | says | per pair |', '|---|---|---|---|---|']
+    for e in epochs:
+        both = [p for p in acc[e] if p in acc.get(BASE, {})]
+        if e == BASE or len(both) < 2: continue
+        lines.append(gain_line(f'{e} epochs ({len(both)} pairs)', [acc[e][p] for p in both], [acc[BASE][p] for p in both]))
+    return lines, dict(accuracy={e: {f'{s}/{f}': x for (s, f), x in a.items()} for e, a in acc.items()}, mae_minutes=mins)
+
+
+def main(data, out='runs/mae_epochs', epochs=(30, 60, 120, 240), mae_seeds=(42, 43), ft_seeds=(0, 1)):
+    ims = load_images(data, 32)
+    plan = budget_steps(presets['default'], len(split_idxs(ims, 0.2, 0)[0]))
+    train(data, out, epochs, mae_seeds, ft_seeds, plan)
+    lines, nums = table(out, epochs, mae_seeds, ft_seeds)
+    text = (f"MAE epochs against the fine-tuned photo teacher on `{data}` ({len(ims)} images), written by `python bench/mae_epochs.py`: "
+            f"MAEs of the default preset ({ARCH}, batch 64, every training image) differing only in epochs, MAE seeds "
+            f"{', '.join(map(str, mae_seeds))}; each fine-tuned into the `teacher` row ({plan['teacher_steps']} steps at batch "
+            f"{plan['teacher_bs']}, base lr {ROWS['teacher'].blr:g}, untuned) on 10% of the labels of fine-tuning seeds "
+            f"{', '.join(map(str, ft_seeds))} less their tuning split, scored on that split. {machine_line(machine_info())}\n\n"
+            + '\n'.join(lines) + '\n')
+    res = Path(__file__).parent/'results'/'mae_epochs'
+    store(res, text, dict(data=str(data), epochs=list(epochs), mae_seeds=list(mae_seeds), ft_seeds=list(ft_seeds), **nums))
+
+
+if __name__ == '__main__':
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--data', required=True, help='a folder of class folders (e.g. ../shared/data/cifar10_sub)')
+    ap.add_argument('--out', default='runs/mae_epochs')
+    ap.add_argument('--epochs', type=int, nargs='+', default=[30, 60, 120, 240])
+    ap.add_argument('--mae-seeds', type=int, nargs='+', default=[42, 43])
+    ap.add_argument('--ft-seeds', type=int, nargs='*', default=[0, 1], help='none: pretrain the MAEs only')
+    a = ap.parse_args()
+    main(a.data, a.out, a.epochs, a.mae_seeds, a.ft_seeds)
