@@ -7,8 +7,9 @@ Each seed fine-tunes the `teacher` row of `maekd run` from the MAE `--mae` names
 call, so its teacher folders may be copied into `--out`/teacher) on 10% of its training labels less its tuning split.
 Then, with `extra` = half the teacher's steps, at the teacher's batch size:
 - `teacher self-trained`: a copy of the teacher trained for `extra` steps on every training image (the tuning split left
-  out) against the frozen teacher's soft targets (temperature 1, the labels of the same 10% blended in with alpha 0.5),
-  with TrivialAugment and the ViT's drop path as noise; base lr 4e-3 (5e-4 at batch 32), untuned;
+  out) against the frozen teacher's soft targets (temperature 1, the labels of the same 10% blended in with alpha 0.5):
+  the teacher scores each batch's crop as it comes, the copy trains on a TrivialAugment view of it with its drop path
+  (Noisy Student's noise, `--student-augment trivial`); base lr 4e-3 (5e-4 at batch 32), untuned;
 - `teacher longer`: the same fine-tuning as the teacher from the MAE with `extra` more steps (the row's recipe and rate):
   the baseline with the same extra steps on the labels alone;
 - optionally (`--students`) the `student_kd` row distilled from each, to see whether a student follows its teacher.
@@ -24,7 +25,7 @@ from maekd.study.rows import ROWS, presets, budget_steps
 from tables import spread, per_seed, gain_lines, store
 
 ARCH = 'mae_vit_micro_patch4'
-SELF = dict(student='teacher', temperature=1., alpha=.5, label_frac=.1, augment='trivial', blr=4e-3)   # untuned
+SELF = dict(student='teacher', temperature=1., alpha=.5, label_frac=.1, student_augment='trivial', blr=4e-3)   # untuned
 PAIRS = [('teacher self-trained', 'teacher longer', 'self-training on the unlabelled photos against the same steps on the labels'),
          ('teacher self-trained', 'teacher', 'self-training (with its extra steps) over the teacher'),
          ('teacher longer', 'teacher', 'the extra steps on the labels over the teacher'),

@@ -20,10 +20,13 @@ from .kd import distill_learner, teacher_flops_saved, OnlineTeacher, MaskedTeach
 
 # %% ../nbs/04_distill.ipynb #5e6aff85
 def _check_options(method:str, temperature:float, teacher_mask:float, keep_by:str, cache_views:int, cache_topk:int|None, label_frac:float,
-                   augment:str='none', mixup:float=0.):
+                   augment:str='none', mixup:float=0., student_augment:str='none'):
     "Refuse options that are out of range, that do not compose, or that mean nothing without another (the teacher source checks its own)."
     check_choice('method', method, KDMethod); check_positive(temperature=temperature)
-    check_choice('augment', augment, Augment)
+    check_choice('augment', augment, Augment); check_choice('student augment', student_augment, Augment)
+    if student_augment != 'none' and (mixup or keep_by != 'random'):
+        raise ValueError("--student-augment noises the student's view alone; --mixup and --keep-by attention need the two views to be "
+                         'the same: use one of them')
     if mixup < 0: raise ValueError(f'mixup alpha must be 0 (off) or more, got {mixup}')
     if mixup and label_frac:
         raise ValueError('--mixup blends unlabelled images for the KD loss alone; with --label-frac the labels would need blending '
@@ -117,10 +120,11 @@ def distill(teacher:str='runs/teacher', # A finetune output folder or .safetenso
             crop_scale:Annotated[float, shared_help.crop_scale]=0.35,
             augment:Annotated[Augment, shared_help.augment]='none',
             mixup:Annotated[float, shared_help.mixup]=0.,
+            student_augment:Augment='none', # A policy on the student's view alone, once the teacher has scored the batch: none, trivial or rand (Noisy Student's noise)
             **kwargs) -> Learner:
     "Distill `teacher` into `student` on `data` and write the student, history and plots to `out`."
     given = stage_args(locals())
-    _check_options(method, temperature, teacher_mask, keep_by, cache_views, cache_topk, label_frac, augment, mixup)
+    _check_options(method, temperature, teacher_mask, keep_by, cache_views, cache_topk, label_frac, augment, mixup, student_augment)
     source = teacher_source(teacher_mask, keep_by, cache_views)      # checks the mask and keep_by before any file is read
     t = None if teacher_weights else load_classifier(teacher, made_by='maekd finetune')
     st = Stage('distill', out, own_size=t[1]['kwargs'].get('img_size', 32) if t else 32, budget=dict(epochs=epochs, bs=bs, blr=blr, lr=lr),
@@ -130,7 +134,8 @@ def distill(teacher:str='runs/teacher', # A finetune output folder or .safetenso
     tr, va = st.open().split()
     lab, dls = _distill_dls(st, teacher=t_model, stats=t_spec.get('stats'), tr=tr, va=va, label_frac=label_frac, bs=bs,
                             crop_scale=crop_scale, cache_views=cache_views, cache_topk=cache_topk, augment=augment)
-    learn = distill_learner(dls, s_model, t_model, method, alpha, temperature, source=source, mixup=mixup, blr=blr, lr=lr)
+    learn = distill_learner(dls, s_model, t_model, method, alpha, temperature, source=source, mixup=mixup,
+                            student_augment=student_augment, blr=blr, lr=lr)
     spec = _student_spec(student, student_weights, st, t_spec['classes'], dls.stats, t_spec)
     saved = _flops_saved(t_model, dls, teacher_mask, st.quiet)
     cfg = {**given, 'use_labels': label_frac > 0, 'teacher_flops_saved': saved, 'n_images': len(tr), 'n_labelled': len(lab),

@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['KDMethod', 'KeepBy', 'student_accuracy', 'teacher_agreement', 'pool_features', 'OnlineTeacher', 'CachedTeacher',
-           'KDCallback', 'distill_learner', 'MixInputs', 'masked_vit_logits', 'patch_attention', 'MaskedTeacher',
-           'teacher_flops_saved', 'add_kd_projection', 'default_feat_layers', 'FeatureKDCallback']
+           'KDCallback', 'distill_learner', 'MixInputs', 'StudentNoise', 'masked_vit_logits', 'patch_attention',
+           'MaskedTeacher', 'teacher_flops_saved', 'add_kd_projection', 'default_feat_layers', 'FeatureKDCallback']
 
 # %% ../nbs/03a_kd.ipynb #4a6b792f
 import torch, torch.nn as nn
@@ -21,6 +21,7 @@ from .recipe import NoDecayCallback, adamw
 from .classifiers import count_flops
 from .core import student_of, KDStudent
 from .kd_loss import soft_target, feature_l1, kd_blend, logit_loss
+from .data import BatchAug, aug_policy
 
 # %% ../nbs/03a_kd.ipynb #c0a39d7b
 def student_accuracy(pred, *yb):
@@ -68,9 +69,11 @@ class KDCallback(Callback):
             with torch.no_grad(): self.valid_cache[key] = self.teacher(x)
         return self.valid_cache[key]
 
+    def before_batch(self): self.teacher_x = self.x       # the teacher's view: the batch as it is here, before noise for the student alone
+
     def after_pred(self):
         if not self.training: self.learn.yb = (*self.yb, self.valid_logits(self.xb[0])); return
-        with torch.no_grad(): t = self.source.logits(self.teacher, self.xb[0])
+        with torch.no_grad(): t = self.source.logits(self.teacher, self.teacher_x)
         if t is not None: self.learn.yb = (*self.yb, t)
 
     def student_loss(self, pred, *yb):
@@ -91,6 +94,7 @@ def distill_learner(dls, student:nn.Module, teacher:nn.Module,
                     feat_layers:tuple|None=None, # (student layer, teacher layer) for feature KD (default: `default_feat_layers`)
                     feature_weight:float=1., # Weight of the feature term
                     mixup:float=0., # Blend each training batch with its mirror, lambda ~ Beta(mixup, mixup) (function matching; 0: off)
+                    student_augment:str='none', # A per-image policy on the student's view alone, once the teacher has its view (Noisy Student; none: off)
                     blr:float=1e-3, # Base rate: the learning rate for a batch of 256, scaled by bs / 256
                     lr:float|None=None, # The absolute rate instead, used as it is
                     wd:float=0.05) -> Learner:
@@ -100,6 +104,7 @@ def distill_learner(dls, student:nn.Module, teacher:nn.Module,
     source.check(student, teacher)
     cbs = [KDCallback(teacher, logit_loss('soft' if method == 'feature' else method, temperature), alpha, source), NoDecayCallback()]
     if mixup: cbs.append(MixInputs(mixup))
+    if student_augment != 'none': cbs.append(StudentNoise(aug_policy(student_augment), dls.stats))
     if method == 'feature':
         feat = feat_layers or default_feat_layers(student, teacher)
         student = add_kd_projection(student, teacher, feat, dls.valid.one_batch()[0][:2].cpu())
@@ -117,6 +122,15 @@ class MixInputs(Callback):
     def before_batch(self):
         lam = self.beta.sample()                             # on the CPU, from torch's generator: seeded, no device sync
         self.learn.xb = (lam * self.x + (1 - lam) * self.x.flip(0),)
+
+# %% ../nbs/03a_kd.ipynb #2db4856d
+class StudentNoise(Callback):
+    "Noisy Student's noise: the student trains on `policy` applied to each image of the batch whose clean view the teacher scores."
+    order, run_valid = 25, False                       # after `KDCallback` (20) has kept the teacher's view
+    def __init__(self, policy, stats): self.policy, self.aug = policy, BatchAug(*stats, scale=None)
+    def before_batch(self):
+        x = (self.aug.denormalize(self.x) * 255).round().clamp(0, 255).to(torch.uint8)   # back to the pixels the policies take
+        self.learn.xb = (self.aug.normalize(torch.stack([self.policy(xi) for xi in x])),)
 
 # %% ../nbs/03a_kd.ipynb #1094639f
 def masked_vit_logits(vit:VisionTransformer, x, mask:float, scores=None):
