@@ -63,10 +63,10 @@ def table(out, epochs, mae_seeds, ft_seeds) -> tuple:
     return lines, dict(accuracy={e: {f'{s}/{f}': x for (s, f), x in a.items()} for e, a in acc.items()}, mae_minutes=mins)
 
 
-def main(data, out='runs/mae_epochs', epochs=(30, 60, 120, 240), mae_seeds=(42, 43), ft_seeds=(0, 1)):
+def main(data, out='runs/mae_epochs', epochs=(30, 60, 120, 240), mae_seeds=(42, 43), ft_seeds=(0, 1), render=False):
     ims = load_images(data, 32)
     plan = budget_steps(presets['default'], len(split_idxs(ims, 0.2, 0)[0]))
-    train(data, out, epochs, mae_seeds, ft_seeds, plan)
+    if not render: train(data, out, epochs, mae_seeds, ft_seeds, plan)
     lines, nums = table(out, epochs, mae_seeds, ft_seeds)
     text = (f"MAE epochs against the fine-tuned photo teacher on `{data}` ({len(ims)} images), written by `python bench/mae_epochs.py`: "
             f"MAEs of the default preset ({ARCH}, batch 64, every training image) differing only in epochs, MAE seeds "
@@ -85,5 +85,6 @@ if __name__ == '__main__':
     ap.add_argument('--epochs', type=int, nargs='+', default=[30, 60, 120, 240])
     ap.add_argument('--mae-seeds', type=int, nargs='+', default=[42, 43])
     ap.add_argument('--ft-seeds', type=int, nargs='*', default=[0, 1], help='none: pretrain the MAEs only')
+    ap.add_argument('--render', action='store_true', help='write the page from the finished teachers, training nothing')
     a = ap.parse_args()
-    main(a.data, a.out, a.epochs, a.mae_seeds, a.ft_seeds)
+    main(a.data, a.out, a.epochs, a.mae_seeds, a.ft_seeds, a.render)

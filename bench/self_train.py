@@ -48,13 +48,14 @@ def arms(plan, mae, out, s, students):
     return res
 
 
-def main(data, mae, seeds=3, out='runs/self_train', students=False):
+def main(data, mae, seeds=3, out='runs/self_train', students=False, render=False):
     out, seeds_ = Path(out), list(range(seeds))
     ims = load_images(data, 32)
     plan = budget_steps(presets['default'], len(split_idxs(ims, 0.2, 0)[0]))
-    for s in seeds_:                                   # seed by seed: a seed's arms share its teacher
+    for s in seeds_ * (not render):                    # seed by seed: a seed's arms share its teacher
         for a, (fn, kw) in arms(plan, mae, out, s, students).items():
             train_stage(out/a/f'seed{s}', fn, resume=True, quiet=True, data=data, img_size=32, device='cpu', **kw, valid='tune', seed=s)
+    seeds_ = [s for s in seeds_ if all(_stage_done(out/a/f'seed{s}') for a in list(arms(plan, mae, out, s, False)))]   # teachers done
     names = [a for a in arms(plan, mae, out, 0, True) if all(_stage_done(out/a/f'seed{s}') for s in seeds_)]
     acc = {a: [final_accuracy(out/a/f'seed{s}') * 100 for s in seeds_] for a in names}
     secs = {a: [json.loads((out/a/f'seed{s}'/'timing.json').read_text())['train_s'] for s in seeds_] for a in names}
@@ -79,5 +80,6 @@ if __name__ == '__main__':
     ap.add_argument('--seeds', type=int, default=3)
     ap.add_argument('--out', default='runs/self_train')
     ap.add_argument('--students', action='store_true', help='also distill the student_kd row from each teacher arm')
+    ap.add_argument('--render', action='store_true', help='write the page from the finished seeds, training nothing')
     a = ap.parse_args()
-    main(a.data, a.mae, a.seeds, a.out, a.students)
+    main(a.data, a.mae, a.seeds, a.out, a.students, a.render)
