@@ -35,9 +35,9 @@ def train(data, out, epochs, mae_seeds, ft_seeds, plan):
     common = dict(resume=True, quiet=True, data=data, img_size=32, device='cpu')
     for s in mae_seeds:
         for e in epochs: train_stage(mae_dir(out, e, s), pretrain, **common, valid='none', epochs=e, arch=ARCH, seed=s)
-    for s in mae_seeds:
-        for e in epochs:
-            for f in ft_seeds:
+    for f in ft_seeds:                                 # a fine-tuning seed at a time: a run cut short leaves whole pairs
+        for s in mae_seeds:
+            for e in epochs:
                 fn, kw = row_call(ROWS['teacher'], Path('.'), plan, .1, 'cnn_tiny', ARCH, mae=mae_dir(out, e, s))
                 train_stage(teacher_dir(out, e, s, f), fn, **common, **kw, blr=ROWS['teacher'].blr, valid='tune', seed=f)
 
