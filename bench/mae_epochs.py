@@ -11,10 +11,11 @@ labels drawn, 10% of the training images less the seed's tuning split, and the f
 `bench/kd_source.py` fine-tunes its teachers: the default preset's teacher budget and rate, untuned, the same for every
 MAE. So the MAEs differ by their epochs alone, and a gain is paired on (MAE seed, fine-tuning seed).
 A finished stage found in `--out` is kept (a folder copied there from a run made by the same call counts: the 60-epoch
-MAE of a `maekd run` seed folder is that run's `mae` stage). Run it again to go on; MAE minutes are from `timing.json`."""
+MAE of a `maekd run` seed folder is that run's `mae` stage). Run it again to go on. The cost of the MAEs is given at the rate
+`bench/profile_seed.py` measured for the 60-epoch MAE with the machine to itself (`profile_seed.json`): the runs here may
+share the machine with other work, so their own clocks (`timing.json`, in the JSON) are not quoted as cost."""
 import argparse, json
 from pathlib import Path
-import numpy as np
 from maekd.data import load_images, split_idxs
 from maekd.evaluate import machine_info, machine_line
 from maekd.pretrain import pretrain
@@ -48,19 +49,21 @@ def table(out, epochs, mae_seeds, ft_seeds) -> tuple:
     done = lambda e: [p for p in pairs if _stage_done(teacher_dir(out, e, *p))]
     acc = {e: {p: final_accuracy(teacher_dir(out, e, *p)) * 100 for p in done(e)} for e in epochs}
     mins = {e: [seconds(mae_dir(out, e, s)) / 60 for s in mae_seeds if _stage_done(mae_dir(out, e, s))] for e in epochs}
-    lines = ['| MAE epochs | MAE minutes (median) | teachers | tuning top-1 % (mean +- std) | per (MAE seed, fine-tuning seed) |',
+    prof = json.loads((Path(__file__).parent/'results'/'profile_seed.json').read_text())['stages']['mae']
+    rate = prof['seconds'] / prof['counts']['epochs'] / 60                # minutes per MAE epoch, measured alone
+    lines = ['| MAE epochs | MAE minutes (at the profiled rate) | teachers | tuning top-1 % (mean +- std) | per (MAE seed, fine-tuning seed) |',
              '|---|---|---|---|---|']
     for e in epochs:
         v = list(acc[e].values())
         if not v: continue
-        lines.append(f"| {e} | {np.median(mins[e]):.1f} | {len(v)} | {spread(v)} | "
+        lines.append(f"| {e} | {e * rate:.1f} | {len(v)} | {spread(v)} | "
                      + ' '.join(f'{p[0]}/{p[1]}: {x:.1f}' for p, x in acc[e].items()) + ' |')
     lines += ['', f'| against {BASE} MAE epochs | gain (points) | 95% CI | says | per pair |', '|---|---|---|---|---|']
     for e in epochs:
         both = [p for p in acc[e] if p in acc.get(BASE, {})]
         if e == BASE or len(both) < 2: continue
         lines.append(gain_line(f'{e} epochs ({len(both)} pairs)', [acc[e][p] for p in both], [acc[BASE][p] for p in both]))
-    return lines, dict(accuracy={e: {f'{s}/{f}': x for (s, f), x in a.items()} for e, a in acc.items()}, mae_minutes=mins)
+    return lines, dict(accuracy={e: {f'{s}/{f}': x for (s, f), x in a.items()} for e, a in acc.items()}, mae_minutes_clock=mins, minutes_per_epoch=rate)
 
 
 def main(data, out='runs/mae_epochs', epochs=(30, 60, 120, 240), mae_seeds=(42, 43), ft_seeds=(0, 1), render=False):
