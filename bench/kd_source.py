@@ -11,14 +11,14 @@ the fine-tuning and the students only) on 10% of its training labels less its tu
 preset's budgets and rates, untuned and the same for every arm; each is scored on the seed's tuning split (never the
 held-out images). Time is each stage's training seconds (`timing.json`: building a cache is inside it), one stage at a
 time on this machine. Finished arms are kept in `--out`: run it again to go on."""
-import argparse, json
+import json
 from pathlib import Path
 import numpy as np
 from maekd.data import load_images, split_idxs
 from maekd.evaluate import machine_info, machine_line
 from maekd.study.pipeline import final_accuracy, train_stage, row_call
 from maekd.study.rows import ROWS, presets, budget_steps
-from tables import spread, per_seed, gain_lines, store
+from tables import spread, per_seed, gain_lines, store, lever_parser
 
 ARMS = {   # name -> (row of `maekd run`, the options that differ from it)
     'teacher': ('teacher', {}),
@@ -67,11 +67,7 @@ def main(data, mae, seeds=3, out='runs/kd_source', preset='default'):
 
 
 if __name__ == '__main__':
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument('--data', required=True, help='a folder of class folders (e.g. ../shared/data/cifar10_sub)')
-    ap.add_argument('--mae', required=True, help='the MAE the teachers fine-tune: a folder, or a path with {seed} (42 + the seed)')
-    ap.add_argument('--seeds', type=int, default=3)
-    ap.add_argument('--out', default='runs/kd_source')
+    ap = lever_parser(__doc__, 'runs/kd_source', 'the MAE the teachers fine-tune: a folder, or a path with {seed} (42 + the seed)')
     ap.add_argument('--preset', default='default', help='quick: a smoke test of the bench itself (results not stored)')
     a = ap.parse_args()
     main(a.data, a.mae, a.seeds, a.out, a.preset)

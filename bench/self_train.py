@@ -14,7 +14,7 @@ Then, with `extra` = half the teacher's steps, at the teacher's batch size:
   the baseline with the same extra steps on the labels alone;
 - optionally (`--students`) the `student_kd` row distilled from each, to see whether a student follows its teacher.
 Finished arms are kept in `--out`: run it again to go on."""
-import argparse, json
+import json
 from pathlib import Path
 import numpy as np
 from maekd.data import load_images, split_idxs
@@ -22,7 +22,7 @@ from maekd.distill import distill
 from maekd.evaluate import machine_info, machine_line
 from maekd.study.pipeline import final_accuracy, train_stage, row_call, _stage_done
 from maekd.study.rows import ROWS, presets, budget_steps
-from tables import spread, per_seed, gain_lines, store
+from tables import spread, per_seed, gain_lines, store, lever_parser
 
 ARCH = 'mae_vit_micro_patch4'
 SELF = dict(student='teacher', temperature=1., alpha=.5, label_frac=.1, student_augment='trivial', blr=4e-3)   # untuned
@@ -74,11 +74,7 @@ def main(data, mae, seeds=3, out='runs/self_train', students=False, render=False
 
 
 if __name__ == '__main__':
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument('--data', required=True, help='a folder of class folders (e.g. ../shared/data/cifar10_sub)')
-    ap.add_argument('--mae', required=True, help='the MAE the teachers fine-tune (e.g. runs/profile/seed42/mae)')
-    ap.add_argument('--seeds', type=int, default=3)
-    ap.add_argument('--out', default='runs/self_train')
+    ap = lever_parser(__doc__, 'runs/self_train', 'the MAE the teachers fine-tune (e.g. runs/profile/seed42/mae)')
     ap.add_argument('--students', action='store_true', help='also distill the student_kd row from each teacher arm')
     ap.add_argument('--render', action='store_true', help='write the page from the finished seeds, training nothing')
     a = ap.parse_args()

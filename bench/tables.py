@@ -1,5 +1,5 @@
 """The lines the lever benches print: an arm's per-seed values as mean +- std, and paired gains with their 95% interval."""
-import json
+import argparse, json
 from pathlib import Path
 import numpy as np
 from maekd.study.gains import paired_gain, ci_verdict, gains_text
@@ -34,3 +34,13 @@ def store(res, text:str, data:dict):
     res.with_suffix('.md').write_text(text)
     res.with_suffix('.json').write_text(json.dumps(data, indent=1))
     print(text)
+
+
+def lever_parser(doc:str, out:str, mae_help:str, seeds:int=3) -> argparse.ArgumentParser:
+    "The options of a bench of teacher arms: --data, --mae, --seeds and --out (the bench adds its own)."
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument('--data', required=True, help='a folder of class folders (e.g. ../shared/data/cifar10_sub)')
+    ap.add_argument('--mae', required=True, help=mae_help)
+    ap.add_argument('--seeds', type=int, default=seeds)
+    ap.add_argument('--out', default=out)
+    return ap
