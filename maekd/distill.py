@@ -100,7 +100,7 @@ def _distill_dls(st, *, teacher, stats, tr, va, label_frac:float, bs:int, crop_s
 # %% ../nbs/04_distill.ipynb #fb6de6fb
 @delegates(run_options)
 def distill(teacher:str='runs/teacher', # A finetune output folder or .safetensors, or a timm model name with --teacher-weights
-            student:Annotated[str, shared_help.student + "; teacher: a copy of the teacher (self-training)"]='cnn_tiny',
+            student:Annotated[str, shared_help.student]='cnn_tiny',
             teacher_weights:str|None=None, # Weights of a timm --teacher (.pth state dict or .safetensors) for the data's classes
             student_weights:Annotated[str|None, shared_help.student_weights]=None,
             out:Annotated[str, shared_help.out]='runs/student',
