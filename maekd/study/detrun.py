@@ -24,7 +24,8 @@ from ..det_data import load_det, det_files, det_records, LAYOUTS
 from ..detect import det_help, det_train, det_distill, load_detector, det_evaluate, detect, photo_hw, DetMethod, BadBoxes
 from .pipeline import train_stage
 from .verdicts import verdict
-from .segrun import SegRow, seg_steps, seg_cost, model_cost, score_seed, row_curves, headline, gains_table, curve_lines
+from .segrun import SegRow, seg_steps, seg_cost, model_cost, score_seed, row_curves, headline, gains_table
+from .verdicts import curve_lines
 
 # %% ../../nbs/study/17_det_run.ipynb #57f2f74c
 DET_ROWS = {r.name: r for r in (     # in training order: a teacher before its students

@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['SEG_ROWS', 'seg_pairs', 'seg_presets', 'SegRow', 'seg_steps', 'seg_row_call', 'seg_cost', 'model_cost', 'seg_score',
-           'score_seed', 'seed_scores', 'seg_summary', 'row_curves', 'curve_lines', 'headline', 'seg_headline',
-           'gains_table', 'seg_report', 'seg_palette', 'predict_map', 'seg_picture', 'seg_run']
+           'score_seed', 'seed_scores', 'seg_summary', 'row_curves', 'headline', 'seg_headline', 'gains_table',
+           'seg_report', 'seg_palette', 'predict_map', 'seg_picture', 'seg_run']
 
 # %% ../../nbs/study/16_seg_run.ipynb #4ba20f73
 from typing import Annotated
@@ -27,7 +27,7 @@ from ..data import random_subset
 from ..seg_data import load_seg
 from ..segment import seg_help, seg_train, seg_distill, load_segmenter, seg_evaluate, frame_hw
 from .pipeline import train_stage
-from .verdicts import verdict, late_gain, curve_line, train_seconds
+from .verdicts import verdict, late_gain, curve_lines, train_seconds
 from .gains import gains_of, gains_text, ci_verdict, mean_ci
 
 # %% ../../nbs/study/16_seg_run.ipynb #45945ae8
@@ -121,10 +121,6 @@ def row_curves(out:Path, seeds:list, rows:dict) -> pd.DataFrame:
         g = np.nan if min(map(len, hs)) < 4 else float(np.mean([late_gain(h, 'train_loss', 'loss') for h in hs]))
         recs.append(dict(model=n, judged='none' if np.isnan(g) else 'loss', last_quarter=g))
     return pd.DataFrame(recs)
-
-def curve_lines(curves:pd.DataFrame) -> str:
-    "The report's learning-curve lines (`curve_line`): per row, its loss's fall over the last quarter, which cannot tell a plateau."
-    return '\n'.join(curve_line(r.model, 'none' if np.isnan(r.last_quarter) else 'loss', r.last_quarter) for r in curves.itertuples())
 
 # %% ../../nbs/study/16_seg_run.ipynb #6fe68300
 def _table(summary:pd.DataFrame) -> str:

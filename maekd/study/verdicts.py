@@ -17,7 +17,8 @@ from .rows import row_names, verdict_pairs
 
 # %% auto #0
 __all__ = ['plateau_rule', 'train_seconds', 'cost_of', 'seed_split', 'seed_report', 'verdict', 'headline', 'verdict_table',
-           'last_quarter', 'late_gain', 'curve_line', 'plateaus', 'plateau_note', 'mean_std', 'run_report']
+           'last_quarter', 'late_gain', 'curve_line', 'curve_lines', 'plateaus', 'plateau_note', 'mean_std',
+           'run_report']
 
 # %% ../../nbs/study/12_verdicts.ipynb #d4bcb317
 def train_seconds(folder:Path) -> float|None:
@@ -129,6 +130,10 @@ def curve_line(model:str, judged:str, gain:float) -> str:
     return (f"- {model}: {gain:+.1f} points on the tuning split over the last quarter of its steps: "
             + ('plateau' if gain < plateau_rule['accuracy'] else '**still learning when it stopped: no plateau**'))
 
+def curve_lines(curves:pd.DataFrame) -> str:
+    "A report's learning-curve lines, one `curve_line` per row of `curves` (columns model, judged, last_quarter)."
+    return '\n'.join(curve_line(r.model, r.judged, r.last_quarter) for r in curves.itertuples())
+
 def plateaus(out:Path, seeds:list, tuned:dict) -> pd.DataFrame:
     "Per row of `ROWS` in the run in `out`: what its curve's last quarter gained, and whether that is a plateau by `plateau_rule` (None: cannot tell)."
     recs = [dict(model=n, judged=j, last_quarter=g, plateau=g < plateau_rule['accuracy'] if j == 'accuracy' else None)
@@ -137,9 +142,8 @@ def plateaus(out:Path, seeds:list, tuned:dict) -> pd.DataFrame:
 
 def plateau_note(pl:pd.DataFrame) -> str:
     "The report's lines on the learning curves: each row's late gain and what it says, the rows still learning in bold."
-    lines = '\n'.join(curve_line(r.model, r.judged, r.last_quarter) for r in pl.itertuples())
     return (f"\nLearning curves (plateau: the last quarter of the steps gained under {plateau_rule['accuracy']:g} point on the "
-            f"tuning split; without tuning curves (`--tune-seeds`) only the training loss is there, and it cannot tell):\n{lines}\n")
+            f"tuning split; without tuning curves (`--tune-seeds`) only the training loss is there, and it cannot tell):\n{curve_lines(pl)}\n")
 
 # %% ../../nbs/study/12_verdicts.ipynb #bcc17884
 def _tuning_note(out:Path, tuned:dict) -> str:
