@@ -79,6 +79,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                             'maekd.data.BatchAug.crop_theta': ('data.html#batchaug.crop_theta', 'maekd/data.py'),
                             'maekd.data.BatchAug.denormalize': ('data.html#batchaug.denormalize', 'maekd/data.py'),
                             'maekd.data.BatchAug.normalize': ('data.html#batchaug.normalize', 'maekd/data.py'),
+                            'maekd.data.BatchAug.per_image': ('data.html#batchaug.per_image', 'maekd/data.py'),
                             'maekd.data.BatchAug.warp': ('data.html#batchaug.warp', 'maekd/data.py'),
                             'maekd.data.ImageSet': ('data.html#imageset', 'maekd/data.py'),
                             'maekd.data.ImageSet.__len__': ('data.html#imageset.__len__', 'maekd/data.py'),

@@ -227,6 +227,7 @@ class BatchAug:
 
     def normalize(self, x): return (x.float() / 255 - self.mean.to(x.device)) / self.std.to(x.device)
     def denormalize(self, x): return x * self.std.to(x.device) + self.mean.to(x.device)
+    def per_image(self, x): return x if self.policy is None else torch.stack([self.policy(xi) for xi in x])   # one draw per image
 
     def warp(self, x, theta):
         "Crop each uint8 image of `x` with its affine matrix `theta`, then normalise."
@@ -236,8 +237,7 @@ class BatchAug:
     def __call__(self, b):
         x, *rest = b
         if self.scale is None: return (self.normalize(x), *rest)
-        if self.policy is not None: x = torch.stack([self.policy(xi) for xi in x])     # one draw of the policy per image
-        return (self.warp(x, self.crop_theta(len(x), x.device)), *rest)
+        return (self.warp(self.per_image(x), self.crop_theta(len(x), x.device)), *rest)
 
 # %% ../nbs/01b_data.ipynb #71b3684e
 class TensorItems(torch.utils.data.Dataset):

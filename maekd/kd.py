@@ -127,10 +127,10 @@ class MixInputs(Callback):
 class StudentNoise(Callback):
     "Noisy Student's noise: the student trains on `policy` applied to each image of the batch whose clean view the teacher scores."
     order, run_valid = 25, False                       # after `KDCallback` (20) has kept the teacher's view
-    def __init__(self, policy, stats): self.policy, self.aug = policy, BatchAug(*stats, scale=None)
+    def __init__(self, policy, stats): self.aug = BatchAug(*stats, scale=None, policy=policy)
     def before_batch(self):
         x = (self.aug.denormalize(self.x) * 255).round().clamp(0, 255).to(torch.uint8)   # back to the pixels the policies take
-        self.learn.xb = (self.aug.normalize(torch.stack([self.policy(xi) for xi in x])),)
+        self.learn.xb = (self.aug.normalize(self.aug.per_image(x)),)
 
 # %% ../nbs/03a_kd.ipynb #1094639f
 def masked_vit_logits(vit:VisionTransformer, x, mask:float, scores=None):
