@@ -16,13 +16,17 @@ from .data import Augment, label_subset, image_dls, need_labels
 from .stage import Stage, run_options, shared_help, stage_args
 from .classifiers import create_student, load_classifier, classifier_export, model_from_weights
 from .cache import cached_dls
-from .kd import distill_learner, teacher_flops_saved, OnlineTeacher, MaskedTeacher, CachedTeacher, KDMethod, KeepBy
+from .kd import distill_learner, teacher_flops_saved, OnlineTeacher, MaskedTeacher, CachedTeacher, KDMethod, KeepBy, check_teacher_ema
+from .kd_loss import logit_loss
 
 # %% ../nbs/04_distill.ipynb #5e6aff85
 def _check_options(method:str, temperature:float, teacher_mask:float, keep_by:str, cache_views:int, cache_topk:int|None, label_frac:float,
-                   augment:str='none', mixup:float=0., student_augment:str='none'):
+                   augment:str='none', mixup:float=0., student_augment:str='none', student:str='cnn_tiny', threshold:float=0., teacher_ema:float=0.):
     "Refuse options that are out of range, that do not compose, or that mean nothing without another (the teacher source checks its own)."
     check_choice('method', method, KDMethod); check_positive(temperature=temperature)
+    logit_loss('soft' if method == 'feature' else method, temperature, threshold)      # refuses a threshold without hard targets
+    if teacher_ema and student != 'teacher':
+        raise ValueError('an EMA teacher follows a student of its own architecture: distill with --student teacher')
     check_choice('augment', augment, Augment); check_choice('student augment', student_augment, Augment)
     if student_augment != 'none' and (mixup or keep_by != 'random'):
         raise ValueError("--student-augment noises the student's view alone; --mixup and --keep-by attention need the two views to be "
@@ -121,11 +125,15 @@ def distill(teacher:str='runs/teacher', # A finetune output folder or .safetenso
             augment:Annotated[Augment, shared_help.augment]='none',
             mixup:Annotated[float, shared_help.mixup]=0.,
             student_augment:Augment='none', # A policy on the student's view alone, once the teacher has scored the batch: none, trivial or rand (Noisy Student's noise)
+            threshold:float=0., # With --method hard: keep a pseudo-label only where the teacher's top probability reaches it (FixMatch; 0: all)
+            teacher_ema:float=0., # With --student teacher: the teacher moves to ema * teacher + (1 - ema) * student after each step (Mean Teacher; 0: frozen)
             **kwargs) -> Learner:
     "Distill `teacher` into `student` on `data` and write the student, history and plots to `out`."
     given = stage_args(locals())
-    _check_options(method, temperature, teacher_mask, keep_by, cache_views, cache_topk, label_frac, augment, mixup, student_augment)
+    _check_options(method, temperature, teacher_mask, keep_by, cache_views, cache_topk, label_frac, augment, mixup, student_augment, student,
+                   threshold, teacher_ema)
     source = teacher_source(teacher_mask, keep_by, cache_views)      # checks the mask and keep_by before any file is read
+    check_teacher_ema(teacher_ema, source)
     t = None if teacher_weights else load_classifier(teacher, made_by='maekd finetune')
     st = Stage('distill', out, own_size=t[1]['kwargs'].get('img_size', 32) if t else 32, budget=dict(epochs=epochs, bs=bs, blr=blr, lr=lr),
                **kwargs)
@@ -135,7 +143,7 @@ def distill(teacher:str='runs/teacher', # A finetune output folder or .safetenso
     lab, dls = _distill_dls(st, teacher=t_model, stats=t_spec.get('stats'), tr=tr, va=va, label_frac=label_frac, bs=bs,
                             crop_scale=crop_scale, cache_views=cache_views, cache_topk=cache_topk, augment=augment)
     learn = distill_learner(dls, s_model, t_model, method, alpha, temperature, source=source, mixup=mixup,
-                            student_augment=student_augment, blr=blr, lr=lr)
+                            student_augment=student_augment, threshold=threshold, teacher_ema=teacher_ema, blr=blr, lr=lr)
     spec = _student_spec(student, student_weights, st, t_spec['classes'], dls.stats, t_spec)
     saved = _flops_saved(t_model, dls, teacher_mask, st.quiet)
     cfg = {**given, 'use_labels': label_frac > 0, 'teacher_flops_saved': saved, 'n_images': len(tr), 'n_labelled': len(lab),

@@ -4,8 +4,9 @@
 
 # %% auto #0
 __all__ = ['KDMethod', 'KeepBy', 'student_accuracy', 'teacher_agreement', 'pool_features', 'OnlineTeacher', 'CachedTeacher',
-           'KDCallback', 'distill_learner', 'MixInputs', 'StudentNoise', 'masked_vit_logits', 'patch_attention',
-           'MaskedTeacher', 'teacher_flops_saved', 'add_kd_projection', 'default_feat_layers', 'FeatureKDCallback']
+           'KDCallback', 'check_teacher_ema', 'distill_learner', 'MixInputs', 'StudentNoise', 'EMATeacher',
+           'masked_vit_logits', 'patch_attention', 'MaskedTeacher', 'teacher_flops_saved', 'add_kd_projection',
+           'default_feat_layers', 'FeatureKDCallback']
 
 # %% ../nbs/03a_kd.ipynb #4a6b792f
 import torch, torch.nn as nn
@@ -86,6 +87,12 @@ class KDCallback(Callback):
 # %% ../nbs/03a_kd.ipynb #f937667c
 KDMethod = str_enum('KDMethod', 'soft', 'hard', 'feature')   # the choices of `method` (`--method`)
 
+def check_teacher_ema(teacher_ema:float, source:OnlineTeacher):
+    "Refuse a decay outside [0, 1) and an EMA teacher whose logits are cached: they would stay those of the teacher it started as."
+    if not 0 <= teacher_ema < 1: raise ValueError(f'--teacher-ema is a decay below 1 (e.g. 0.99; 0: a frozen teacher), got {teacher_ema}')
+    if teacher_ema and isinstance(source, CachedTeacher):
+        raise ValueError('an EMA teacher changes every step, so its logits cannot be cached: drop --cache-views')
+
 def distill_learner(dls, student:nn.Module, teacher:nn.Module,
                     method:str='soft', # soft, hard or feature (soft targets plus a feature term)
                     alpha:float=0.5, # Weight of the KD term when the training batches have labels
@@ -95,16 +102,19 @@ def distill_learner(dls, student:nn.Module, teacher:nn.Module,
                     feature_weight:float=1., # Weight of the feature term
                     mixup:float=0., # Blend each training batch with its mirror, lambda ~ Beta(mixup, mixup) (function matching; 0: off)
                     student_augment:str='none', # A per-image policy on the student's view alone, once the teacher has its view (Noisy Student; none: off)
+                    threshold:float=0., # Hard targets only where the teacher's top probability reaches it (FixMatch; 0: every one)
+                    teacher_ema:float=0., # The teacher moves to `teacher_ema * teacher + (1 - teacher_ema) * student` after each step (Mean Teacher; 0: frozen)
                     blr:float=1e-3, # Base rate: the learning rate for a batch of 256, scaled by bs / 256
                     lr:float|None=None, # The absolute rate instead, used as it is
                     wd:float=0.05) -> Learner:
     "A `Learner` that distills `teacher` into `student` with `method`, the teacher's logits taken from `source`."
     check_choice('method', method, KDMethod)
     source = source or OnlineTeacher()
-    source.check(student, teacher)
-    cbs = [KDCallback(teacher, logit_loss('soft' if method == 'feature' else method, temperature), alpha, source), NoDecayCallback()]
+    source.check(student, teacher); check_teacher_ema(teacher_ema, source)
+    cbs = [KDCallback(teacher, logit_loss('soft' if method == 'feature' else method, temperature, threshold), alpha, source), NoDecayCallback()]
     if mixup: cbs.append(MixInputs(mixup))
     if student_augment != 'none': cbs.append(StudentNoise(aug_policy(student_augment), dls.stats))
+    if teacher_ema: cbs.append(EMATeacher(teacher, teacher_ema))
     if method == 'feature':
         feat = feat_layers or default_feat_layers(student, teacher)
         student = add_kd_projection(student, teacher, feat, dls.valid.one_batch()[0][:2].cpu())
@@ -131,6 +141,21 @@ class StudentNoise(Callback):
     def before_batch(self):
         x = (self.aug.denormalize(self.x) * 255).round().clamp(0, 255).to(torch.uint8)   # back to the pixels the policies take
         self.learn.xb = (self.aug.normalize(self.aug.per_image(x)),)
+
+# %% ../nbs/03a_kd.ipynb #c23ef323
+class EMATeacher(Callback):
+    "Mean Teacher: after each step the frozen teacher moves to `decay * teacher + (1 - decay) * student` (parameters and float buffers)."
+    order, run_valid = 21, False                       # after `KDCallback` (20) has scored the batch with the teacher before the step
+    def __init__(self, teacher:nn.Module, decay:float): store_attr()
+    def before_fit(self):
+        t, s = self.teacher.state_dict(), unwrap(self.learn.model).state_dict()
+        if [(k, v.shape) for k, v in t.items()] != [(k, v.shape) for k, v in s.items()]:
+            raise ValueError("an EMA teacher follows a student of its own architecture: distill with --student teacher")
+        self.pairs = [(v, s[k]) for k, v in t.items() if v.is_floating_point()]
+    def after_step(self):
+        with torch.no_grad():
+            for t, s in self.pairs: t.lerp_(s, 1 - self.decay)
+    def before_validate(self): self.learn.cbs.filter(lambda c: isinstance(c, KDCallback))[0].valid_cache.clear()
 
 # %% ../nbs/03a_kd.ipynb #1094639f
 def masked_vit_logits(vit:VisionTransformer, x, mask:float, scores=None):

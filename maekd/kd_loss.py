@@ -22,9 +22,11 @@ def soft_target(pred, teacher_pred, temperature:float=4.):
     return T**2 * kl.sum(-1).mean()
 
 # %% ../nbs/03_kd_loss.ipynb #57a64cf4
-def hard_target(pred, teacher_pred):
-    "DeiT hard distillation: cross-entropy on the teacher's argmax."
-    return F.cross_entropy(pred.float(), teacher_pred.argmax(-1))
+def hard_target(pred, teacher_pred, threshold:float=0.):
+    "DeiT hard distillation: cross-entropy on the teacher's argmax; FixMatch's where the teacher's top probability reaches `threshold` (the others count 0)."
+    if not threshold: return F.cross_entropy(pred.float(), teacher_pred.argmax(-1))
+    p, y = F.softmax(teacher_pred.float(), -1).max(-1)
+    return (F.cross_entropy(pred.float(), y, reduction='none') * (p >= threshold)).mean()
 
 # %% ../nbs/03_kd_loss.ipynb #15e9397e
 def feature_l1(fm_s, fm_t):
@@ -97,6 +99,9 @@ def kd_blend(pred, teacher_pred, target=None, kd=soft_target, alpha:float=0.5):
 
 kd_losses = {'soft': soft_target, 'hard': hard_target}
 
-def logit_loss(method:str='soft', temperature:float=4.):
-    "The logit loss `method` names, its settings bound: `partial(soft_target, temperature=...)` or `hard_target`."
-    return partial(soft_target, temperature=temperature) if method == 'soft' else kd_losses[method]
+def logit_loss(method:str='soft', temperature:float=4., threshold:float=0.):
+    "The logit loss `method` names, its settings bound: `partial(soft_target, temperature=...)`, `hard_target` (with its `threshold` if any)."
+    if threshold and method != 'hard': raise ValueError(f'--threshold keeps confident hard targets: give --method hard (not {method})')
+    if not 0 <= threshold < 1: raise ValueError(f'--threshold is a probability below 1 (0: every pseudo-label), got {threshold}')
+    if method == 'soft': return partial(soft_target, temperature=temperature)
+    return partial(hard_target, threshold=threshold) if threshold else kd_losses[method]

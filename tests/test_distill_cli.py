@@ -188,3 +188,16 @@ def test_validation_passes_leave_the_weights(tmp_path):
     assert spread['accuracy'].notna().tolist() == [False, False, True, False, False, True] and every['accuracy'].notna().all()
     assert spread['accuracy'].dropna().tolist() == every['accuracy'].iloc[[2, 5]].tolist()
     assert spread['train_loss'].tolist() == every['train_loss'].tolist()
+
+
+def test_semi_supervised_options_refused_before_anything_is_written(runs, tmp_path, capsys):
+    base = ['distill', '--teacher', runs / 'teacher', *FAST]
+    code, _, err = run_main([*base, '--threshold', '0.7', '--out', tmp_path / 't'], capsys)
+    assert_one_line_error(code, err, '--threshold', 'give --method hard')
+    code, _, err = run_main([*base, '--teacher-ema', '0.99', '--out', tmp_path / 'e'], capsys)
+    assert_one_line_error(code, err, 'distill with --student teacher')
+    code, _, err = run_main([*base, '--student', 'teacher', '--teacher-ema', '0.99', '--cache-views', '2', '--out', tmp_path / 'c'], capsys)
+    assert_one_line_error(code, err, 'drop --cache-views')
+    code, _, err = run_main([*base, '--student', 'teacher', '--teacher-ema', '1', '--out', tmp_path / 'd'], capsys)
+    assert_one_line_error(code, err, '--teacher-ema is a decay below 1')
+    for d in 'tecd': assert not (tmp_path / d).exists()                              # refused before anything is written
