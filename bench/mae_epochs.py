@@ -3,6 +3,7 @@
 
     python bench/mae_epochs.py --data ../shared/data/cifar10_sub                       # writes bench/results/mae_epochs.md
     python bench/mae_epochs.py --data ../shared/data/cifar10_sub --ft-seeds            # the MAEs alone (no teacher yet)
+    python bench/mae_epochs.py --data ../shared/data/cifar10_sub --epochs 60 86:1x64   # a 1-block, 64-wide decoder at equal minutes
 
 Each MAE is the `mae` stage of `maekd run` (default preset: `mae_vit_micro_patch4`, batch 64, base lr 1.5e-3, mask 0.75,
 warmup 10% then cosine, every training image, no labels, no validation) with only its epochs changed, one per MAE seed
@@ -13,8 +14,10 @@ MAE. So the MAEs differ by their epochs alone, and a gain is paired on (MAE seed
 A finished stage found in `--out` is kept (a folder copied there from a run made by the same call counts: the 60-epoch
 MAE of a `maekd run` seed folder is that run's `mae` stage). Run it again to go on. The cost of the MAEs is given at the rate
 `bench/profile_seed.py` measured for the 60-epoch MAE with the machine to itself (`profile_seed.json`): the runs here may
-share the machine with other work, so their own clocks (`timing.json`, in the JSON) are not quoted as cost."""
-import argparse, json
+share the machine with other work, so their own clocks (`timing.json`, in the JSON) are not quoted as cost. An arm
+EPOCHS:DECODER (e.g. 86:1x64) pretrains with `maekd pretrain --decoder DECODER`; its minutes scale that rate by the decoder's
+median step against the preset's, as `bench/mae_decoder.py` measured them (`mae_decoder.json`)."""
+import argparse, json, statistics
 from pathlib import Path
 from maekd.data import load_images, split_idxs
 from maekd.evaluate import machine_info, machine_line
@@ -23,10 +26,28 @@ from maekd.study.pipeline import final_accuracy, train_stage, row_call, _stage_d
 from maekd.study.rows import ROWS, presets, budget_steps
 from tables import spread, gain_line, store
 
-ARCH, BASE = 'mae_vit_micro_patch4', 60           # the default preset's MAE; gains are against its epochs
+RESULTS = Path(__file__).parent/'results'
+ARCH, BASE = 'mae_vit_micro_patch4', '60'         # the default preset's MAE; gains are against its arm
 
 
-def mae_dir(out, e, s): return Path(out)/f'e{e}'/f'mae{s}'
+def split_arm(arm:str) -> tuple:
+    "EPOCHS or EPOCHS:DECODER as (epochs, decoder or None)."
+    e, _, d = str(arm).partition(':')
+    return int(e), d or None
+
+def arm_name(arm) -> str:
+    "How the page names an arm."
+    e, dec = split_arm(arm)
+    return f'{e} epochs' + (f', decoder {dec}' if dec else '')
+
+def step_ratio(decoder) -> float:
+    "A decoder's median MAE step over the preset's, from `mae_decoder.json` (1 for the preset's)."
+    if decoder is None: return 1.
+    med = {k: statistics.median(v['step_s']) for k, v in json.loads((RESULTS/'mae_decoder.json').read_text()).items()}
+    d, w = decoder.lower().split('x')
+    return med[f'decoder {d} x {w}'] / next(v for k, v in med.items() if k.endswith('(preset)'))
+
+def mae_dir(out, e, s): return Path(out)/('e' + str(e).replace(':', '-'))/f'mae{s}'
 def teacher_dir(out, e, s, f): return mae_dir(out, e, s)/f'teacher{f}'
 def seconds(folder): return json.loads((Path(folder)/'timing.json').read_text())['train_s']
 
@@ -35,7 +56,9 @@ def train(data, out, epochs, mae_seeds, ft_seeds, plan):
     "Pretrain each MAE, then fine-tune each into a teacher scored on its fine-tuning seed's tuning split."
     common = dict(resume=True, quiet=True, data=data, img_size=32, device='cpu')
     for s in mae_seeds:
-        for e in epochs: train_stage(mae_dir(out, e, s), pretrain, **common, valid='none', epochs=e, arch=ARCH, seed=s)
+        for e in epochs:
+            n, dec = split_arm(e)
+            train_stage(mae_dir(out, e, s), pretrain, **common, valid='none', epochs=n, decoder=dec, arch=ARCH, seed=s)
     for f in ft_seeds:                                 # a fine-tuning seed at a time: a run cut short leaves whole pairs
         for s in mae_seeds:
             for e in epochs:
@@ -49,20 +72,21 @@ def table(out, epochs, mae_seeds, ft_seeds) -> tuple:
     done = lambda e: [p for p in pairs if _stage_done(teacher_dir(out, e, *p))]
     acc = {e: {p: final_accuracy(teacher_dir(out, e, *p)) * 100 for p in done(e)} for e in epochs}
     mins = {e: [seconds(mae_dir(out, e, s)) / 60 for s in mae_seeds if _stage_done(mae_dir(out, e, s))] for e in epochs}
-    prof = json.loads((Path(__file__).parent/'results'/'profile_seed.json').read_text())['stages']['mae']
+    prof = json.loads((RESULTS/'profile_seed.json').read_text())['stages']['mae']
     rate = prof['seconds'] / prof['counts']['epochs'] / 60                # minutes per MAE epoch, measured alone
-    lines = ['| MAE epochs | MAE minutes (at the profiled rate) | teachers | tuning top-1 % (mean +- std) | per (MAE seed, fine-tuning seed) |',
+    cost = lambda e: split_arm(e)[0] * rate * step_ratio(split_arm(e)[1])
+    lines = ['| MAE | MAE minutes (at the profiled rate) | teachers | tuning top-1 % (mean +- std) | per (MAE seed, fine-tuning seed) |',
              '|---|---|---|---|---|']
     for e in epochs:
         v = list(acc[e].values())
         if not v: continue
-        lines.append(f"| {e} | {e * rate:.1f} | {len(v)} | {spread(v)} | "
+        lines.append(f"| {arm_name(e)} | {cost(e):.1f} | {len(v)} | {spread(v)} | "
                      + ' '.join(f'{p[0]}/{p[1]}: {x:.1f}' for p, x in acc[e].items()) + ' |')
     lines += ['', f'| against {BASE} MAE epochs | gain (points) | 95% CI | says | per pair |', '|---|---|---|---|---|']
     for e in epochs:
         both = [p for p in acc[e] if p in acc.get(BASE, {})]
         if e == BASE or len(both) < 2: continue
-        lines.append(gain_line(f'{e} epochs ({len(both)} pairs)', [acc[e][p] for p in both], [acc[BASE][p] for p in both]))
+        lines.append(gain_line(f'{arm_name(e)} ({len(both)} pairs)', [acc[e][p] for p in both], [acc[BASE][p] for p in both]))
     return lines, dict(accuracy={e: {f'{s}/{f}': x for (s, f), x in a.items()} for e, a in acc.items()}, mae_minutes_clock=mins, minutes_per_epoch=rate)
 
 
@@ -72,12 +96,12 @@ def main(data, out='runs/mae_epochs', epochs=(30, 60, 120, 240), mae_seeds=(42, 
     if not render: train(data, out, epochs, mae_seeds, ft_seeds, plan)
     lines, nums = table(out, epochs, mae_seeds, ft_seeds)
     text = (f"MAE epochs against the fine-tuned photo teacher on `{data}` ({len(ims)} images), written by `python bench/mae_epochs.py`: "
-            f"MAEs of the default preset ({ARCH}, batch 64, every training image) differing only in epochs, MAE seeds "
+            f"MAEs of the default preset ({ARCH}, batch 64, every training image) differing only in epochs (and in the decoder where an arm names one), MAE seeds "
             f"{', '.join(map(str, mae_seeds))}; each fine-tuned into the `teacher` row ({plan['teacher_steps']} steps at batch "
             f"{plan['teacher_bs']}, base lr {ROWS['teacher'].blr:g}, untuned) on 10% of the labels of fine-tuning seeds "
             f"{', '.join(map(str, ft_seeds))} less their tuning split, scored on that split. {machine_line(machine_info())}\n\n"
             + '\n'.join(lines) + '\n')
-    res = Path(__file__).parent/'results'/'mae_epochs'
+    res = RESULTS/'mae_epochs'
     store(res, text, dict(data=str(data), epochs=list(epochs), mae_seeds=list(mae_seeds), ft_seeds=list(ft_seeds), **nums))
 
 
@@ -85,7 +109,7 @@ if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--data', required=True, help='a folder of class folders (e.g. ../shared/data/cifar10_sub)')
     ap.add_argument('--out', default='runs/mae_epochs')
-    ap.add_argument('--epochs', type=int, nargs='+', default=[30, 60, 120, 240])
+    ap.add_argument('--epochs', nargs='+', default=['30', '60', '120', '240'], help='arms: EPOCHS or EPOCHS:DECODER (e.g. 86:1x64)')
     ap.add_argument('--mae-seeds', type=int, nargs='+', default=[42, 43])
     ap.add_argument('--ft-seeds', type=int, nargs='*', default=[0, 1], help='none: pretrain the MAEs only')
     ap.add_argument('--render', action='store_true', help='write the page from the finished teachers, training nothing')
