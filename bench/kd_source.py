@@ -1,6 +1,7 @@
 """Where a distilled photo student gets its teacher's logits, measured for accuracy and time: the teacher run on every
 batch (what `maekd run` does), a cache of 8 fixed views per image (FKD, `--cache-views 8`) or a teacher that sees half
-of its tokens (MaskedKD, `--teacher-mask 0.5`).
+of its tokens (MaskedKD, `--teacher-mask 0.5`); and patience (Beyer et al. 2022: distillation pays with long schedules on
+consistent views): the cached student with four times the student steps, against the label-only student given the same.
 
     python bench/kd_source.py --data ../shared/data/cifar10_sub --mae runs/profile/seed42/mae   # writes bench/results/kd_source.md
 
@@ -26,19 +27,25 @@ ARMS = {   # name -> (row of `maekd run`, the options that differ from it)
     'kd online': ('student_kd', {}),
     'kd cache 8 views': ('student_kd', dict(cache_views=8)),
     'kd masked teacher 0.5': ('student_kd', dict(teacher_mask=.5)),
+    'student_scratch x4 steps': ('student_scratch', dict(steps_x=4)),
+    'kd cache 8 views x4 steps': ('student_kd', dict(cache_views=8, steps_x=4)),
 }
 PAIRS = [('kd online', 'student_scratch', 'distillation (online teacher)'),
          ('kd cache 8 views', 'kd online', 'a cache of 8 fixed views instead of the online teacher'),
          ('kd masked teacher 0.5', 'kd online', 'a teacher seeing half its tokens instead of all'),
-         ('kd cache 8 views', 'student_scratch', 'distillation from the cache')]
+         ('kd cache 8 views', 'student_scratch', 'distillation from the cache'),
+         ('kd cache 8 views x4 steps', 'student_scratch x4 steps', 'patient distillation against the same steps on the labels'),
+         ('kd cache 8 views x4 steps', 'kd cache 8 views', 'four times the steps, distilled from the cache'),
+         ('student_scratch x4 steps', 'student_scratch', 'four times the steps, on the labels')]
 
 
 def arm_call(arm, out, plan, seed, mae, label_frac=.1):
     "(stage, options) of one seed of `arm`: the row as `maekd run` trains it, the arm's change, scored on the tuning split."
     row, change = ARMS[arm]
+    change = dict(change); x = change.pop('steps_x', 1)            # a multiple of the row's steps
     fn, kw = row_call(ROWS[row], out/f'seed{seed}', plan, label_frac, 'cnn_tiny', 'mae_vit_micro_patch4', mae=Path(mae.format(seed=42 + seed)))
     if ROWS[row].stage == 'distill': kw['teacher'] = str(out/'teacher'/f'seed{seed}')
-    return fn, {**kw, **change, 'blr': ROWS[row].blr, 'valid': 'tune', 'seed': seed}
+    return fn, {**kw, **change, 'steps': kw['steps'] * x, 'blr': ROWS[row].blr, 'valid': 'tune', 'seed': seed}
 
 
 def main(data, mae, seeds=3, out='runs/kd_source', preset='default'):
