@@ -17,14 +17,14 @@ MAE of a `maekd run` seed folder is that run's `mae` stage). Run it again to go 
 share the machine with other work, so their own clocks (`timing.json`, in the JSON) are not quoted as cost. An arm
 EPOCHS:DECODER (e.g. 86:1x64) pretrains with `maekd pretrain --decoder DECODER`; its minutes scale that rate by the decoder's
 median step against the preset's, as `bench/mae_decoder.py` measured them (`mae_decoder.json`)."""
-import argparse, json, statistics
+import json, statistics
 from pathlib import Path
 from maekd.data import load_images, split_idxs
 from maekd.evaluate import machine_info, machine_line
-from maekd.pretrain import pretrain
+from maekd.pretrain import pretrain, decoder_options
 from maekd.study.pipeline import final_accuracy, train_stage, row_call, _stage_done
 from maekd.study.rows import ROWS, presets, budget_steps
-from tables import spread, gain_line, store
+from tables import spread, gain_line, store, photo_parser
 
 RESULTS = Path(__file__).parent/'results'
 ARCH, BASE = 'mae_vit_micro_patch4', '60'         # the default preset's MAE; gains are against its arm
@@ -44,8 +44,8 @@ def step_ratio(decoder) -> float:
     "A decoder's median MAE step over the preset's, from `mae_decoder.json` (1 for the preset's)."
     if decoder is None: return 1.
     med = {k: statistics.median(v['step_s']) for k, v in json.loads((RESULTS/'mae_decoder.json').read_text()).items()}
-    d, w = decoder.lower().split('x')
-    return med[f'decoder {d} x {w}'] / next(v for k, v in med.items() if k.endswith('(preset)'))
+    o = decoder_options(decoder, ARCH)
+    return med[f"decoder {o['decoder_depth']} x {o['decoder_embed_dim']}"] / next(v for k, v in med.items() if k.endswith('(preset)'))
 
 def mae_dir(out, e, s): return Path(out)/('e' + str(e).replace(':', '-'))/f'mae{s}'
 def teacher_dir(out, e, s, f): return mae_dir(out, e, s)/f'teacher{f}'
@@ -106,8 +106,7 @@ def main(data, out='runs/mae_epochs', epochs=(30, 60, 120, 240), mae_seeds=(42, 
 
 
 if __name__ == '__main__':
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument('--data', required=True, help='a folder of class folders (e.g. ../shared/data/cifar10_sub)')
+    ap = photo_parser(__doc__)
     ap.add_argument('--out', default='runs/mae_epochs')
     ap.add_argument('--epochs', nargs='+', default=['30', '60', '120', '240'], help='arms: EPOCHS or EPOCHS:DECODER (e.g. 86:1x64)')
     ap.add_argument('--mae-seeds', type=int, nargs='+', default=[42, 43])

@@ -12,7 +12,6 @@ pretrained without labels on every training image, e.g. the MAE of a stored `mae
 fine-tuning alone). An arm differs from its base by one lever; the table gives the paired per-seed gains with their 95%
 interval (`maekd.study.gains.paired_gain`). It measures accuracy, not time (time it alone with bench/speed_options.py). Finished
 arms are kept in `--out`: run it again to go on."""
-import argparse
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -20,7 +19,7 @@ from maekd.data import load_images, split_idxs
 from maekd.study.pipeline import final_accuracy, train_stage, row_call, _stage_done
 from maekd.study.rows import ROWS, presets, budget_steps
 from maekd.study.verdicts import late_gain
-from tables import spread, per_seed, gain_lines, store
+from tables import spread, per_seed, gain_lines, store, photo_parser
 
 recipe = dict(augment='trivial', mixup=.8, cutmix=1.)              # the MAE fine-tuning recipe's augmentation
 ARMS = {                                                      # name -> (the row it trains, the options that differ from the row's)
@@ -75,8 +74,7 @@ def main(data, seeds=3, out='runs/photo_levers', label_frac=.1, arms=None, mae=N
 
 
 if __name__ == '__main__':
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument('--data', required=True, help='a folder of class folders (e.g. ../shared/data/cifar10_sub)')
+    ap = photo_parser(__doc__)
     ap.add_argument('--seeds', type=int, default=3)
     ap.add_argument('--out', default='runs/photo_levers')
     ap.add_argument('--arms', nargs='+', choices=list(ARMS), help='train only these arms (default: all)')

@@ -6,14 +6,13 @@ probability reaches each threshold, and the accuracy there: what FixMatch's pseu
 
 The teachers are those `bench/self_train.py` fine-tunes (the `teacher` row, seeds 0, 1, 2), each read on its own seed's
 tuning split; the threshold a semi-supervised arm uses is chosen from this table, before that arm trains."""
-import argparse
 from pathlib import Path
 import numpy as np
 import torch
 from maekd.classifiers import load_classifier
-from maekd.data import load_images, split_idxs, BatchAug
-from maekd.evaluate import machine_info, machine_line
-from tables import store
+from maekd.data import load_images, split_idxs
+from maekd.evaluate import machine_info, machine_line, own_inputs
+from tables import store, photo_parser
 
 TAUS = (0., .3, .5, .7, .8, .9, .95)
 
@@ -22,7 +21,7 @@ def confidences(teacher, ims, seed) -> tuple:
     "(top probability, whether the top class is right) of `teacher` on each image of seed `seed`'s tuning split."
     model, spec = load_classifier(teacher)
     va = split_idxs(ims, 0.2, seed, True)[1]
-    with torch.no_grad(): p = model.eval()(BatchAug(*spec['stats'], scale=None).normalize(ims.x[va])).softmax(-1)
+    with torch.no_grad(): p = model.eval()(own_inputs(ims.x[va], spec)).softmax(-1)
     conf, pred = p.max(-1)
     return conf.numpy(), (pred == torch.as_tensor(ims.y[va])).numpy()
 
@@ -45,8 +44,7 @@ def main(data, teachers, seeds=(0, 1, 2)):
 
 
 if __name__ == '__main__':
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument('--data', required=True, help='a folder of class folders (e.g. ../shared/data/cifar10_sub)')
+    ap = photo_parser(__doc__)
     ap.add_argument('--teachers', default='runs/self_train/teacher/seed{seed}', help='the teacher folders, {seed} for the seed')
     a = ap.parse_args()
     main(a.data, a.teachers)

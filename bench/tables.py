@@ -36,10 +36,16 @@ def store(res, text:str, data:dict):
     print(text)
 
 
-def lever_parser(doc:str, out:str, mae_help:str, seeds:int=3) -> argparse.ArgumentParser:
-    "The options of a bench of teacher arms: --data, --mae, --seeds and --out (the bench adds its own)."
+def photo_parser(doc:str) -> argparse.ArgumentParser:
+    "A bench's options, described by the first line of `doc`, starting with the photo folder --data (the bench adds its own)."
     ap = argparse.ArgumentParser(description=doc.splitlines()[0])
     ap.add_argument('--data', required=True, help='a folder of class folders (e.g. ../shared/data/cifar10_sub)')
+    return ap
+
+
+def lever_parser(doc:str, out:str, mae_help:str, seeds:int=3) -> argparse.ArgumentParser:
+    "The options of a bench of teacher arms: --data, --mae, --seeds and --out (the bench adds its own)."
+    ap = photo_parser(doc)
     ap.add_argument('--mae', required=True, help=mae_help)
     ap.add_argument('--seeds', type=int, default=seeds)
     ap.add_argument('--out', default=out)
