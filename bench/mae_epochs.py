@@ -16,7 +16,9 @@ MAE of a `maekd run` seed folder is that run's `mae` stage). Run it again to go 
 `bench/profile_seed.py` measured for the 60-epoch MAE with the machine to itself (`profile_seed.json`): the runs here may
 share the machine with other work, so their own clocks (`timing.json`, in the JSON) are not quoted as cost. An arm
 EPOCHS:DECODER (e.g. 86:1x64) pretrains with `maekd pretrain --decoder DECODER`; its minutes scale that rate by the decoder's
-median step against the preset's, as `bench/mae_decoder.py` measured them (`mae_decoder.json`)."""
+median step against the preset's, as `bench/mae_decoder.py` measured them (`mae_decoder.json`).
+`--students 60 240` also distills the `student_kd` row of `maekd run` (its budget and rate, untuned) from each teacher of those
+arms, scored on the same tuning split: does the student follow its teacher?"""
 import json, statistics
 from pathlib import Path
 from maekd.data import load_images, split_idxs
@@ -49,11 +51,12 @@ def step_ratio(decoder) -> float:
 
 def mae_dir(out, e, s): return Path(out)/('e' + str(e).replace(':', '-'))/f'mae{s}'
 def teacher_dir(out, e, s, f): return mae_dir(out, e, s)/f'teacher{f}'
+def student_dir(out, e, s, f): return mae_dir(out, e, s)/f'student_kd{f}'
 def seconds(folder): return json.loads((Path(folder)/'timing.json').read_text())['train_s']
 
 
-def train(data, out, epochs, mae_seeds, ft_seeds, plan):
-    "Pretrain each MAE, then fine-tune each into a teacher scored on its fine-tuning seed's tuning split."
+def train(data, out, epochs, mae_seeds, ft_seeds, plan, students=()):
+    "Pretrain each MAE, fine-tune each into a teacher scored on its fine-tuning seed's tuning split, distill the `students` arms."
     common = dict(resume=True, quiet=True, data=data, img_size=32, device='cpu')
     for s in mae_seeds:
         for e in epochs:
@@ -64,13 +67,31 @@ def train(data, out, epochs, mae_seeds, ft_seeds, plan):
             for e in epochs:
                 fn, kw = row_call(ROWS['teacher'], Path('.'), plan, .1, 'cnn_tiny', ARCH, mae=mae_dir(out, e, s))
                 train_stage(teacher_dir(out, e, s, f), fn, **common, **kw, blr=ROWS['teacher'].blr, valid='tune', seed=f)
+    fn, kw = row_call(ROWS['student_kd'], Path('.'), plan, .1, 'cnn_tiny', ARCH)
+    for f in ft_seeds:
+        for s in mae_seeds:
+            for e in students:
+                train_stage(student_dir(out, e, s, f), fn, **common, **{**kw, 'teacher': str(teacher_dir(out, e, s, f))},
+                            blr=ROWS['student_kd'].blr, valid='tune', seed=f)
 
+
+def scores(where, out, epochs, pairs) -> dict:
+    "{arm: {(MAE seed, fine-tuning seed): tuning top-1 %}} of the finished stages `where(out, arm, *pair)` names."
+    return {e: {p: final_accuracy(where(out, e, *p)) * 100 for p in pairs if _stage_done(where(out, e, *p))} for e in epochs}
+
+def gain_rows(acc, what='MAE epochs') -> list:
+    "Markdown rows: each arm's paired gain against the `BASE` arm's, on the pairs both finished."
+    lines = [f'| against {BASE} {what} | gain (points) | 95% CI | says | per pair |', '|---|---|---|---|---|']
+    for e, a in acc.items():
+        both = [p for p in a if p in acc.get(BASE, {})]
+        if e == BASE or len(both) < 2: continue
+        lines.append(gain_line(f'{arm_name(e)} ({len(both)} pairs)', [a[p] for p in both], [acc[BASE][p] for p in both]))
+    return lines
 
 def table(out, epochs, mae_seeds, ft_seeds) -> tuple:
-    "The markdown lines and the numbers of every finished teacher: accuracy by epochs, and paired gains against `BASE` epochs."
+    "The markdown lines and the numbers of every finished teacher (and student): accuracy by epochs, paired gains against `BASE` epochs."
     pairs = [(s, f) for s in mae_seeds for f in ft_seeds]
-    done = lambda e: [p for p in pairs if _stage_done(teacher_dir(out, e, *p))]
-    acc = {e: {p: final_accuracy(teacher_dir(out, e, *p)) * 100 for p in done(e)} for e in epochs}
+    acc, st = scores(teacher_dir, out, epochs, pairs), scores(student_dir, out, epochs, pairs)
     mins = {e: [seconds(mae_dir(out, e, s)) / 60 for s in mae_seeds if _stage_done(mae_dir(out, e, s))] for e in epochs}
     prof = json.loads((RESULTS/'profile_seed.json').read_text())['stages']['mae']
     rate = prof['seconds'] / prof['counts']['epochs'] / 60                # minutes per MAE epoch, measured alone
@@ -82,27 +103,33 @@ def table(out, epochs, mae_seeds, ft_seeds) -> tuple:
         if not v: continue
         lines.append(f"| {arm_name(e)} | {cost(e):.1f} | {len(v)} | {spread(v)} | "
                      + ' '.join(f'{p[0]}/{p[1]}: {x:.1f}' for p, x in acc[e].items()) + ' |')
-    lines += ['', f'| against {BASE} MAE epochs | gain (points) | 95% CI | says | per pair |', '|---|---|---|---|---|']
-    for e in epochs:
-        both = [p for p in acc[e] if p in acc.get(BASE, {})]
-        if e == BASE or len(both) < 2: continue
-        lines.append(gain_line(f'{arm_name(e)} ({len(both)} pairs)', [acc[e][p] for p in both], [acc[BASE][p] for p in both]))
-    return lines, dict(accuracy={e: {f'{s}/{f}': x for (s, f), x in a.items()} for e, a in acc.items()}, mae_minutes_clock=mins, minutes_per_epoch=rate)
+    lines += [''] + gain_rows(acc)
+    st = {e: a for e, a in st.items() if a}
+    if st:
+        lines += ['', '| `student_kd` distilled from the teacher of | students | tuning top-1 % (mean +- std) | per (MAE seed, fine-tuning seed) |',
+                  '|---|---|---|---|'] + [f"| {arm_name(e)} | {len(a)} | {spread(list(a.values()))} | "
+                                          + ' '.join(f'{p[0]}/{p[1]}: {x:.1f}' for p, x in a.items()) + ' |' for e, a in st.items()]
+        lines += [''] + gain_rows(st, 'MAE epochs (students)')
+    keyed = lambda acc: {e: {f'{s}/{f}': x for (s, f), x in a.items()} for e, a in acc.items()}
+    return lines, dict(accuracy=keyed(acc), student_accuracy=keyed(st), mae_minutes_clock=mins, minutes_per_epoch=rate)
 
 
-def main(data, out='runs/mae_epochs', epochs=(30, 60, 120, 240), mae_seeds=(42, 43), ft_seeds=(0, 1), render=False):
+def main(data, out='runs/mae_epochs', epochs=(30, 60, 120, 240), mae_seeds=(42, 43), ft_seeds=(0, 1), render=False, students=()):
     ims = load_images(data, 32)
     plan = budget_steps(presets['default'], len(split_idxs(ims, 0.2, 0)[0]))
-    if not render: train(data, out, epochs, mae_seeds, ft_seeds, plan)
+    if not render: train(data, out, epochs, mae_seeds, ft_seeds, plan, students)
     lines, nums = table(out, epochs, mae_seeds, ft_seeds)
     text = (f"MAE epochs against the fine-tuned photo teacher on `{data}` ({len(ims)} images), written by `python bench/mae_epochs.py`: "
             f"MAEs of the default preset ({ARCH}, batch 64, every training image) differing only in epochs (and in the decoder where an arm names one), MAE seeds "
             f"{', '.join(map(str, mae_seeds))}; each fine-tuned into the `teacher` row ({plan['teacher_steps']} steps at batch "
             f"{plan['teacher_bs']}, base lr {ROWS['teacher'].blr:g}, untuned) on 10% of the labels of fine-tuning seeds "
-            f"{', '.join(map(str, ft_seeds))} less their tuning split, scored on that split. {machine_line(machine_info())}\n\n"
+            f"{', '.join(map(str, ft_seeds))} less their tuning split, scored on that split"
+            + (f"; the teachers of {', '.join(map(arm_name, students))} also distilled into the `student_kd` row ({plan['student_steps']} steps "
+               f"at batch {plan['student_bs']}, base lr {ROWS['student_kd'].blr:g}, untuned), scored on the same split" if students else '')
+            + f". {machine_line(machine_info())}\n\n"
             + '\n'.join(lines) + '\n')
     res = RESULTS/'mae_epochs'
-    store(res, text, dict(data=str(data), epochs=list(epochs), mae_seeds=list(mae_seeds), ft_seeds=list(ft_seeds), **nums))
+    store(res, text, dict(data=str(data), epochs=list(epochs), mae_seeds=list(mae_seeds), ft_seeds=list(ft_seeds), students=list(students), **nums))
 
 
 if __name__ == '__main__':
@@ -111,6 +138,7 @@ if __name__ == '__main__':
     ap.add_argument('--epochs', nargs='+', default=['30', '60', '120', '240'], help='arms: EPOCHS or EPOCHS:DECODER (e.g. 86:1x64)')
     ap.add_argument('--mae-seeds', type=int, nargs='+', default=[42, 43])
     ap.add_argument('--ft-seeds', type=int, nargs='*', default=[0, 1], help='none: pretrain the MAEs only')
+    ap.add_argument('--students', nargs='*', default=[], help='arms whose teachers are also distilled into student_kd (e.g. 60 240)')
     ap.add_argument('--render', action='store_true', help='write the page from the finished teachers, training nothing')
     a = ap.parse_args()
-    main(a.data, a.out, a.epochs, a.mae_seeds, a.ft_seeds, a.render)
+    main(a.data, a.out, a.epochs, a.mae_seeds, a.ft_seeds, a.render, a.students)
