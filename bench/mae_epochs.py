@@ -79,6 +79,11 @@ def scores(where, out, epochs, pairs) -> dict:
     "{arm: {(MAE seed, fine-tuning seed): tuning top-1 %}} of the finished stages `where(out, arm, *pair)` names."
     return {e: {p: final_accuracy(where(out, e, *p)) * 100 for p in pairs if _stage_done(where(out, e, *p))} for e in epochs}
 
+def acc_row(e, a, *cells) -> str:
+    "A markdown row of arm `e`: its name, the `cells` given, the count, mean +- std and each pair's top-1 of `a`."
+    return (f"| {' | '.join([arm_name(e), *cells, str(len(a)), spread(list(a.values()))])} | "
+            + ' '.join(f'{p[0]}/{p[1]}: {x:.1f}' for p, x in a.items()) + ' |')
+
 def gain_rows(acc, what='MAE epochs') -> list:
     "Markdown rows: each arm's paired gain against the `BASE` arm's, on the pairs both finished."
     lines = [f'| against {BASE} {what} | gain (points) | 95% CI | says | per pair |', '|---|---|---|---|---|']
@@ -98,17 +103,12 @@ def table(out, epochs, mae_seeds, ft_seeds) -> tuple:
     cost = lambda e: split_arm(e)[0] * rate * step_ratio(split_arm(e)[1])
     lines = ['| MAE | MAE minutes (at the profiled rate) | teachers | tuning top-1 % (mean +- std) | per (MAE seed, fine-tuning seed) |',
              '|---|---|---|---|---|']
-    for e in epochs:
-        v = list(acc[e].values())
-        if not v: continue
-        lines.append(f"| {arm_name(e)} | {cost(e):.1f} | {len(v)} | {spread(v)} | "
-                     + ' '.join(f'{p[0]}/{p[1]}: {x:.1f}' for p, x in acc[e].items()) + ' |')
+    lines += [acc_row(e, a, f'{cost(e):.1f}') for e, a in acc.items() if a]
     lines += [''] + gain_rows(acc)
     st = {e: a for e, a in st.items() if a}
     if st:
         lines += ['', '| `student_kd` distilled from the teacher of | students | tuning top-1 % (mean +- std) | per (MAE seed, fine-tuning seed) |',
-                  '|---|---|---|---|'] + [f"| {arm_name(e)} | {len(a)} | {spread(list(a.values()))} | "
-                                          + ' '.join(f'{p[0]}/{p[1]}: {x:.1f}' for p, x in a.items()) + ' |' for e, a in st.items()]
+                  '|---|---|---|---|'] + [acc_row(e, a) for e, a in st.items()]
         lines += [''] + gain_rows(st, 'MAE epochs (students)')
     keyed = lambda acc: {e: {f'{s}/{f}': x for (s, f), x in a.items()} for e, a in acc.items()}
     return lines, dict(accuracy=keyed(acc), student_accuracy=keyed(st), mae_minutes_clock=mins, minutes_per_epoch=rate)

@@ -50,11 +50,10 @@ def arms(plan, mae, out, s, students):
     t_fn, t_kw = row_call(ROWS['teacher'], Path('.'), plan, .1, 'cnn_tiny', ARCH, mae=Path(mae))
     t_kw = {**t_kw, 'blr': ROWS['teacher'].blr}
     extra = plan['teacher_steps'] // 2
-    res = {'teacher': (t_fn, t_kw),
-           'teacher self-trained': (distill, dict(teacher=str(out/'teacher'/f'seed{s}'), steps=extra, bs=plan['teacher_bs'], **SELF)),
+    on_teacher = lambda opts: (distill, dict(teacher=str(out/'teacher'/f'seed{s}'), steps=extra, bs=plan['teacher_bs'], **opts))
+    res = {'teacher': (t_fn, t_kw), 'teacher self-trained': on_teacher(SELF),
            'teacher longer': (t_fn, {**t_kw, 'steps': plan['teacher_steps'] + extra}),
-           'teacher semi-supervised': (distill, dict(teacher=str(out/'teacher'/f'seed{s}'), steps=extra, bs=plan['teacher_bs'], **SEMI)),
-           'teacher semi-supervised 0.9': (distill, dict(teacher=str(out/'teacher'/f'seed{s}'), steps=extra, bs=plan['teacher_bs'], **SEMI9))}
+           'teacher semi-supervised': on_teacher(SEMI), 'teacher semi-supervised 0.9': on_teacher(SEMI9)}
     if students:
         s_fn, s_kw = row_call(ROWS['student_kd'], Path('.'), plan, .1, 'cnn_tiny', ARCH)
         for name, t in (('kd from teacher', 'teacher'), ('kd from self-trained', 'teacher self-trained'), ('kd from longer', 'teacher longer')):
