@@ -18,7 +18,9 @@ share the machine with other work, so their own clocks (`timing.json`, in the JS
 EPOCHS:DECODER (e.g. 86:1x64) pretrains with `maekd pretrain --decoder DECODER`; its minutes scale that rate by the decoder's
 median step against the preset's, as `bench/mae_decoder.py` measured them (`mae_decoder.json`).
 `--students 60 240` also distills the `student_kd` row of `maekd run` (its budget and rate, untuned) from each teacher of those
-arms, scored on the same tuning split: does the student follow its teacher?"""
+arms, scored on the same tuning split: does the student follow its teacher? Where an arm's pairs span several MAE seeds, its gain
+is also given within each MAE seed and over the MAE seeds' mean gains: the pairs of one MAE seed share its pretraining, so only
+the last interval holds the pretraining's spread."""
 import json, statistics
 from pathlib import Path
 from maekd.data import load_images, split_idxs
@@ -91,7 +93,17 @@ def gain_rows(acc, what='MAE epochs') -> list:
         both = [p for p in a if p in acc.get(BASE, {})]
         if e == BASE or len(both) < 2: continue
         lines.append(gain_line(f'{arm_name(e)} ({len(both)} pairs)', [a[p] for p in both], [acc[BASE][p] for p in both]))
+        lines += by_mae_seed(arm_name(e), a, acc[BASE], both)
     return lines
+
+def by_mae_seed(name, a, b, both) -> list:
+    "Where `both` pairs span MAE seeds: the gain within each MAE seed, then over the MAE seeds' mean gains (the pretraining's spread)."
+    maes = sorted({s for s, _ in both})
+    if len(maes) < 2: return []
+    of = {s: [p for p in both if p[0] == s] for s in maes}
+    mean = lambda acc, s: statistics.fmean(acc[p] for p in of[s])
+    return ([gain_line(f'{name}, MAE seed {s} ({len(of[s])} pairs)', [a[p] for p in of[s]], [b[p] for p in of[s]]) for s in maes]
+            + [gain_line(f'{name}, over MAE seeds ({len(maes)} means)', [mean(a, s) for s in maes], [mean(b, s) for s in maes])])
 
 def table(out, epochs, mae_seeds, ft_seeds) -> tuple:
     "The markdown lines and the numbers of every finished teacher (and student): accuracy by epochs, paired gains against `BASE` epochs."
