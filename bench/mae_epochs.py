@@ -92,9 +92,12 @@ def gain_rows(acc, what='MAE epochs') -> list:
     for e, a in acc.items():
         both = [p for p in a if p in acc.get(BASE, {})]
         if e == BASE or len(both) < 2: continue
-        lines.append(gain_line(f'{arm_name(e)} ({len(both)} pairs)', [a[p] for p in both], [acc[BASE][p] for p in both]))
-        lines += by_mae_seed(arm_name(e), a, acc[BASE], both)
+        lines += [pairs_line(f'{arm_name(e)} ({len(both)} pairs)', a, acc[BASE], both)] + by_mae_seed(arm_name(e), a, acc[BASE], both)
     return lines
+
+def pairs_line(what, a, b, pairs) -> str:
+    "The gain line of arm `a` over arm `b` (pair -> top-1) on `pairs`."
+    return gain_line(what, [a[p] for p in pairs], [b[p] for p in pairs])
 
 def by_mae_seed(name, a, b, both) -> list:
     "Where `both` pairs span MAE seeds: the gain within each MAE seed, then over the MAE seeds' mean gains (the pretraining's spread)."
@@ -102,7 +105,7 @@ def by_mae_seed(name, a, b, both) -> list:
     if len(maes) < 2: return []
     of = {s: [p for p in both if p[0] == s] for s in maes}
     mean = lambda acc, s: statistics.fmean(acc[p] for p in of[s])
-    return ([gain_line(f'{name}, MAE seed {s} ({len(of[s])} pairs)', [a[p] for p in of[s]], [b[p] for p in of[s]]) for s in maes]
+    return ([pairs_line(f'{name}, MAE seed {s} ({len(of[s])} pairs)', a, b, of[s]) for s in maes]
             + [gain_line(f'{name}, over MAE seeds ({len(maes)} means)', [mean(a, s) for s in maes], [mean(b, s) for s in maes])])
 
 def table(out, epochs, mae_seeds, ft_seeds) -> tuple:
